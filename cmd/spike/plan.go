@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// PlanOptions holds `spike plan`'s flags and arguments.
+type PlanOptions struct {
+	IO        *IOStreams
+	File      string
+	JSON      bool
+	Overrides scenarios.Overrides
+	Baseline  string
+}
+
+func newPlanCmd(ios *IOStreams, runF func(*PlanOptions) error) *cobra.Command {
+	opts := &PlanOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "plan SCENARIO.yaml",
+		Short: "Validate a scenario and preview its traffic curve",
+		Long: `Validate a scenario file and print the resolved plan: its stages, duration, peak
+(req/s and multiple of the baseline), total requests, request mix, SLO, and a
+chart of the planned rate. Nothing is sent. Problems are reported as
+file:line:column with the field and the value, and exit with code 2.`,
+		Example: `  spike plan examples/producthunt.yaml
+  spike plan examples/tenx.yaml --time-scale 2 --json`,
+		Args: exactArgs(1, "one scenario file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			opts.Overrides.Baseline = opts.Baseline
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPlan(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the plan as JSON")
+	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
+	return cmd
+}
+
+func addPlanOverrideFlags(cmd *cobra.Command, ov *scenarios.Overrides, baseline *string) {
+	cmd.Flags().StringVar(&ov.Target, "target", "", "base URL of the target (overrides the scenario's target:)")
+	cmd.Flags().StringVar(baseline, "baseline", "", "today's normal traffic in req/s (overrides baseline:)")
+	cmd.Flags().Float64Var(&ov.TimeScale, "time-scale", 0, "compress the shape in time by this factor (overrides time_scale:)")
+	cmd.Flags().DurationVar(&ov.Duration, "duration", 0, "stretch or compress the whole curve to this length, e.g. 90s")
+}
+
+// planJSON is `spike plan --json`'s output.
+type planJSON struct {
+	Name          string              `json:"name"`
+	Description   string              `json:"description,omitempty"`
+	File          string              `json:"file"`
+	Target        string              `json:"target,omitempty"`
+	Baseline      float64             `json:"baseline"`
+	TimeScale     float64             `json:"time_scale"`
+	Shape         string              `json:"shape"`
+	DurationSec   float64             `json:"duration_s"`
+	PeakRate      float64             `json:"peak_rate"`
+	PeakMultiple  float64             `json:"peak_multiple"`
+	PeakAtSec     float64             `json:"peak_at_s"`
+	TotalRequests uint64              `json:"total_requests"`
+	Stages        []scenarios.Segment `json:"stages"`
+	Requests      []planRequestJSON   `json:"requests"`
+	SLO           scenarios.SLO       `json:"slo"`
+	Options       scenarios.Options   `json:"options"`
+}
+
+type planRequestJSON struct {
+	Name   string  `json:"name"`
+	Method string  `json:"method"`
+	URL    string  `json:"url"`
+	Share  float64 `json:"share"`
+	Layer  string  `json:"layer,omitempty"`
+}
+
+func runPlan(opts *PlanOptions) error {
+	plan, err := scenarios.Load(opts.File, opts.Overrides)
+	if err != nil {
+		if scenarios.IsLoadError(err) {
+			return err
+		}
+		return withCode(exitUsage, err)
+	}
+	peak, mult := plan.Peak()
+	_, peakAt := plan.Curve.Peak()
+	if opts.JSON {
+		out := planJSON{
+			Name: plan.Name, Description: plan.Description, File: plan.File, Target: plan.Target,
+			Baseline: plan.Baseline, TimeScale: plan.TimeScale, Shape: plan.Shape,
+			DurationSec: plan.Curve.Duration().Seconds(), PeakRate: peak, PeakMultiple: mult,
+			PeakAtSec: peakAt.Seconds(), TotalRequests: plan.Curve.Total(), Stages: plan.Curve.Segments(),
+			SLO: plan.SLO, Options: plan.Options,
+		}
+		for _, r := range plan.Requests {
+			out.Requests = append(out.Requests, planRequestJSON{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Share: share(plan, r), Layer: r.Layer})
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "%s", plan.Name)
+	if plan.Description != "" {
+		fmt.Fprintf(w, " — %s", plan.Description)
+	}
+	fmt.Fprintln(w)
+	target := plan.Target
+	if target == "" {
+		target = "(none: pass --target)"
+	}
+	fmt.Fprintf(w, "  target     %s\n", target)
+	fmt.Fprintf(w, "  baseline   %s req/s\n", scenarios.FormatRate(plan.Baseline))
+	shape := plan.Shape
+	if plan.TimeScale != 1 {
+		shape += fmt.Sprintf(", time scale %gx", plan.TimeScale)
+	}
+	fmt.Fprintf(w, "  shape      %s\n", shape)
+	fmt.Fprintf(w, "  duration   %s\n", fmtDur(plan.Curve.Duration()))
+	fmt.Fprintf(w, "  peak       %s req/s (%.1fx baseline) at %s\n", scenarios.FormatRate(peak), mult, fmtDur(peakAt))
+	fmt.Fprintf(w, "  requests   %d in total\n", plan.Curve.Total())
+	fmt.Fprintf(w, "  slo        %s\n", sloText(plan.SLO))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Stages:")
+	for i, s := range plan.Curve.Segments() {
+		fmt.Fprintf(w, "  %2d. %-6s %8s → %-8s %s\n", i+1, s.Kind, fmtAt(s.Start), fmtAt(s.Start+s.Duration), stageText(plan, s))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Request mix:")
+	for _, r := range plan.Requests {
+		layer := ""
+		if r.Layer != "" {
+			layer = "  [" + r.Layer + "]"
+		}
+		fmt.Fprintf(w, "  %5.1f%%  %-24s %s %s%s\n", 100*share(plan, r), r.Name, r.Method, r.URL.Raw(), layer)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Planned rate:")
+	rateChart(w, plan.Curve, plan.Baseline, 60, 10)
+	return nil
+}
+
+func fmtAt(d time.Duration) string { return fmtDur(d) }
+
+func share(p *scenarios.Plan, r *scenarios.Request) float64 {
+	sum := 0.0
+	for _, q := range p.Requests {
+		sum += q.Weight
+	}
+	if sum == 0 {
+		return 0
+	}
+	return r.Weight / sum
+}
+
+func rateText(p *scenarios.Plan, r float64) string {
+	if p.Baseline > 0 {
+		return fmt.Sprintf("%s req/s (%.1fx)", scenarios.FormatRate(r), r/p.Baseline)
+	}
+	return scenarios.FormatRate(r) + " req/s"
+}
+
+func stageText(p *scenarios.Plan, s scenarios.Segment) string {
+	switch s.Kind {
+	case "hold":
+		return rateText(p, s.From)
+	case "decay":
+		return fmt.Sprintf("%s towards %s, half-life %s", rateText(p, s.From), rateText(p, s.To), fmtDur(s.HalfLife))
+	case "wave":
+		return fmt.Sprintf("%s … %s, period %s", rateText(p, s.Low), rateText(p, s.High), fmtDur(s.Period))
+	default:
+		return fmt.Sprintf("%s → %s", rateText(p, s.From), rateText(p, s.To))
+	}
+}
+
+func sloText(s scenarios.SLO) string {
+	t := fmt.Sprintf("p95 ≤ %s", fmtMs(s.P95))
+	if s.P99 > 0 {
+		t += fmt.Sprintf(", p99 ≤ %s", fmtMs(s.P99))
+	}
+	t += fmt.Sprintf(", errors ≤ %g%%, broken after %d bad windows in a row", 100*s.ErrorRate, s.Sustain)
+	return t
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// version is spike's version; release builds set it with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// Exit codes, decided in Main and nowhere else.
+const (
+	exitOK           = 0
+	exitError        = 1
+	exitUsage        = 2
+	exitGateFailed   = 3
+	exitInconclusive = 4
+	exitInterrupted  = 130
+)
+
+// IOStreams are a command's input and outputs. Data goes to Out, status to
+// ErrOut; IsTTY says whether ErrOut is a terminal (live status line).
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	IsTTY  bool
+}
+
+// exitError carries a specific exit code out of a command.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *codeError) Unwrap() error { return e.err }
+
+// usageErr marks err as bad usage (exit 2, with a hint to --help).
+func usageErr(format string, args ...any) error {
+	return &codeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// withCode attaches an exit code to err (err may be nil for a silent exit).
+func withCode(code int, err error) error { return &codeError{code: code, err: err} }
+
+// Main runs spike with os.Args and returns the process exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ios := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	return run(ctx, ios, os.Args[1:])
+}
+
+// run executes the command line args and maps the outcome to an exit code.
+func run(ctx context.Context, ios *IOStreams, args []string) int {
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	switch {
+	case errors.As(err, &ce):
+		if ce.err != nil {
+			fmt.Fprintln(ios.ErrOut, "spike:", ce.err)
+		}
+		if ce.code == exitUsage && !scenarios.IsLoadError(ce.err) {
+			fmt.Fprintln(ios.ErrOut, "Run 'spike --help' for usage.")
+		}
+		return ce.code
+	case scenarios.IsLoadError(err):
+		fmt.Fprintln(ios.ErrOut, err)
+		return exitUsage
+	case isFlagError(err):
+		fmt.Fprintln(ios.ErrOut, "spike:", err)
+		fmt.Fprintln(ios.ErrOut, "Run 'spike --help' for usage.")
+		return exitUsage
+	default:
+		fmt.Fprintln(ios.ErrOut, "spike:", err)
+		return exitError
+	}
+}
+
+// flagError marks errors from flag and argument parsing.
+type flagError struct{ error }
+
+func isFlagError(err error) bool {
+	var fe *flagError
+	return errors.As(err, &fe)
+}
+
+func newRootCmd(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spike",
+		Short: "Find what breaks first when your traffic goes viral",
+		Long: `spike replays viral traffic shapes (a Product Hunt launch, a 500% burst, a tweet,
+a newsletter send, "10x tomorrow") against your app, measures latency and errors
+honestly (open model, no coordinated omission), finds the rate at which your SLO
+first fails, names the layer that broke first, and says what to fix first.`,
+		Example: `  # See spike find a breakpoint in the built-in example app
+  spike demo
+
+  # Preview a scenario's traffic curve, then run it
+  spike plan examples/producthunt.yaml
+  spike run examples/producthunt.yaml --target http://127.0.0.1:8080`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
+	root.AddCommand(newPlanCmd(ios, nil), newShapesCmd(ios), newRunCmd(ios, nil))
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with spike's usage exit code.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &flagError{fmt.Errorf("%s: expected %s, got %d argument(s)", cmd.CommandPath(), what, len(args))}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/scenarios"
+)
+
+// RunOptions holds `spike run`'s flags and arguments.
+type RunOptions struct {
+	IO        *IOStreams
+	File      string
+	Overrides scenarios.Overrides
+	Baseline  string
+	OutDir    string
+	// Now gives the wall-clock time (for the default output folder name).
+	Now func() time.Time
+}
+
+func newRunCmd(ios *IOStreams, runF func(context.Context, *RunOptions) error) *cobra.Command {
+	opts := &RunOptions{IO: ios, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "Replay a scenario's traffic against a target and record what happened",
+		Long: `Replay a scenario's traffic curve against its target with an open model:
+requests leave on the curve's schedule whether or not earlier ones returned, and
+latency is measured from each request's intended send time, so a stalled target
+is not hidden. Progress is shown live; at the end spike prints a per-request
+table and writes result.json to the output folder.
+
+Ctrl-C stops the run early: spike stops sending, waits for requests in flight,
+and still writes what it measured, marked partial (exit code 130).
+
+Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.`,
+		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
+  spike run smoke.yaml --duration 15s --out results/smoke
+  spike run launch.yaml --baseline 40 --time-scale 60`,
+		Args: exactArgs(1, "one scenario file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			opts.Overrides.Baseline = opts.Baseline
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
+	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json (default spike-results/NAME-TIMESTAMP)")
+	return cmd
+}
+
+func runRun(ctx context.Context, opts *RunOptions) error {
+	plan, err := scenarios.Load(opts.File, opts.Overrides)
+	if err != nil {
+		if scenarios.IsLoadError(err) {
+			return err
+		}
+		return withCode(exitUsage, err)
+	}
+	if plan.Target == "" {
+		return usageErr("%s: no target: set target: in the scenario or pass --target URL", opts.File)
+	}
+	target := plan.Target
+	if target == "demo" {
+		return usageErr("target demo: the embedded example app is not available in this build")
+	}
+	raiseFileLimit()
+	out := opts.OutDir
+	if out == "" {
+		out = filepath.Join("spike-results", fmt.Sprintf("%s-%s", safeName(plan.Name), opts.Now().Format("20060102-150405")))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	res, runErr := executePlan(ctx, opts.IO, plan, target)
+	if res == nil {
+		return runErr
+	}
+	resultPath := filepath.Join(out, "result.json")
+	if err := res.WriteFile(resultPath); err != nil {
+		return err
+	}
+	printRequestTable(opts.IO, res)
+	fmt.Fprintf(opts.IO.ErrOut, "\nresult: %s\n", resultPath)
+	if runErr != nil {
+		return runErr
+	}
+	if res.Meta.Partial {
+		return withCode(exitInterrupted, errors.New("interrupted: the result is partial"))
+	}
+	return nil
+}
+
+// executePlan runs plan against target, showing live status on ios.ErrOut.
+func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, target string) (*engine.Result, error) {
+	peak, mult := plan.Peak()
+	fmt.Fprintf(ios.ErrOut, "spike: %s against %s: %s, peak %s req/s (%.1fx baseline), %d requests\n",
+		plan.Name, target, fmtDur(plan.Curve.Duration()), scenarios.FormatRate(peak), mult, plan.Curve.Total())
+	status := newStatusLine(ios)
+	res, err := engine.Run(ctx, engine.Config{
+		Plan: plan, Target: target, Version: version, OnProgress: status.update,
+	})
+	status.done()
+	if res != nil && res.Meta.Partial {
+		fmt.Fprintln(ios.ErrOut, "spike: interrupted; writing what was measured (partial)")
+	}
+	return res, err
+}
+
+// statusLine shows progress: one rewritten line on a terminal, a plain line
+// every few seconds otherwise.
+type statusLine struct {
+	ios  *IOStreams
+	last time.Time
+	used bool
+}
+
+func newStatusLine(ios *IOStreams) *statusLine { return &statusLine{ios: ios} }
+
+func (s *statusLine) update(p engine.Progress) {
+	line := fmt.Sprintf("%6s / %-6s  planned %7s req/s  achieved %7s req/s  p95 %8s  errors %5.1f%%",
+		fmtDur(p.Elapsed.Truncate(time.Second)), fmtDur(p.Total), scenarios.FormatRate(p.PlannedRate),
+		scenarios.FormatRate(p.AchievedRate), fmtMs(p.P95), 100*p.ErrorRate)
+	if s.ios.IsTTY {
+		fmt.Fprintf(s.ios.ErrOut, "\r\033[K%s", line)
+		s.used = true
+		return
+	}
+	if time.Since(s.last) >= 5*time.Second {
+		s.last = time.Now()
+		fmt.Fprintln(s.ios.ErrOut, line)
+	}
+}
+
+func (s *statusLine) done() {
+	if s.used {
+		fmt.Fprintln(s.ios.ErrOut)
+	}
+}
+
+// printRequestTable writes the per-request summary to ios.Out.
+func printRequestTable(ios *IOStreams, res *engine.Result) {
+	w := tabwriter.NewWriter(ios.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "request\tcount\treq/s\tp50\tp95\tp99\tmax\terrors\ttop errors\t")
+	dur := res.Plan.Duration.Seconds()
+	if n := len(res.Windows); n > 0 {
+		dur = (res.Windows[n-1].End - res.Windows[0].Start).Seconds()
+	}
+	for _, t := range res.Requests {
+		rate := 0.0
+		if dur > 0 {
+			rate = float64(t.Count) / dur
+		}
+		errPct := 0.0
+		if t.Count > 0 {
+			errPct = 100 * float64(t.Errors) / float64(t.Count)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t\n", t.Name, t.Count, rate,
+			fmtMs(t.Latency.P50), fmtMs(t.Latency.P95), fmtMs(t.Latency.P99), fmtMs(t.Latency.Max), errPct, topErrors(t))
+	}
+	w.Flush()
+}
+
+// topErrors names the most frequent failure kinds of a request.
+func topErrors(t engine.RequestTotal) string {
+	type kv struct {
+		k string
+		n uint64
+	}
+	var all []kv
+	for code, n := range t.Statuses {
+		if len(code) == 3 && code[0] >= '4' {
+			all = append(all, kv{code, n})
+		}
+	}
+	for k, n := range t.ErrorKinds {
+		all = append(all, kv{k, n})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].n != all[j].n {
+			return all[i].n > all[j].n
+		}
+		return all[i].k < all[j].k
+	})
+	if len(all) > 3 {
+		all = all[:3]
+	}
+	parts := make([]string, len(all))
+	for i, e := range all {
+		parts[i] = fmt.Sprintf("%s×%d", e.k, e.n)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// safeName makes a scenario name usable in a folder name.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	if b.Len() == 0 {
+		return "run"
+	}
+	return b.String()
+}

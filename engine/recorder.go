@@ -1,0 +1,508 @@
+package engine
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// Generator self-check thresholds: a window is GeneratorBound when its send
+// lag p99 exceeds MaxLagP99, or fewer than MinSentShare of its planned
+// requests were sent.
+const (
+	MaxLagP99    = 10 * time.Millisecond
+	MinSentShare = 0.98
+)
+
+// Sample is one finished request, as the recorder sees it. Times are offsets
+// from the start of the run.
+type Sample struct {
+	// Req is the request's index in the mix.
+	Req int
+	// Seq is the request's number in the curve's schedule (from 0); it
+	// decides the request's window.
+	Seq uint64
+	// Intended is when the curve planned the request; Sent when it was
+	// actually sent; End when it finished.
+	Intended, Sent, End time.Duration
+	// Code is the HTTP status, or 0 when no response arrived.
+	Code int
+	// Err is the transport error when Code is 0.
+	Err string
+	// BytesIn and BytesOut are the body sizes.
+	BytesIn, BytesOut uint64
+	// Header is the response header, if any.
+	Header http.Header
+	// Snippet is the start of an error response's body.
+	Snippet []byte
+}
+
+// Recorder turns samples into windows. It is not safe for concurrent use:
+// the engine feeds it from one goroutine.
+type Recorder struct {
+	curve   *scenarios.Curve
+	reqs    []*scenarios.Request
+	window  time.Duration
+	timeout time.Duration
+	nwin    int
+	cum     []uint64 // cum[w]: requests planned before window w
+
+	open     map[int]*liveWindow
+	next     int // index of the next window to close
+	closed   []Window
+	totals   []*liveTotal
+	pool     []*hdrhistogram.Histogram
+	late     uint64
+	maxOpen  int
+	stopAt   time.Duration // run end for partial runs; curve duration otherwise
+	interval intervalStats
+}
+
+type liveWindow struct {
+	idx        int
+	start, end time.Duration
+	planned    uint64
+	sent       uint64
+	ok, errs   uint64
+	all, lag   *hdrhistogram.Histogram
+	reqs       []*liveReq
+}
+
+type liveReq struct {
+	count, ok, errs   uint64
+	statuses          map[int]uint64
+	kinds             [len(errorKinds)]uint64
+	bytesIn, bytesOut uint64
+	hist              *hdrhistogram.Histogram
+	timing            map[string]*TimingStat
+	badTiming         uint64
+}
+
+type liveTotal struct {
+	liveReq
+	maxBytes     uint64
+	headers      map[string]string
+	serverTiming bool
+	errSamples   map[string]uint64
+}
+
+type intervalStats struct {
+	count, errs uint64
+	hist        *hdrhistogram.Histogram
+}
+
+// NewRecorder returns a recorder for the plan.
+func NewRecorder(plan *scenarios.Plan) *Recorder {
+	r := &Recorder{
+		curve:   plan.Curve,
+		reqs:    plan.Requests,
+		window:  plan.Options.Window,
+		timeout: plan.Options.Timeout,
+		open:    map[int]*liveWindow{},
+		stopAt:  plan.Curve.Duration(),
+	}
+	if r.window <= 0 {
+		r.window = scenarios.DefaultWindow
+	}
+	r.nwin = int((plan.Curve.Duration() + r.window - 1) / r.window)
+	r.cum = make([]uint64, r.nwin+1)
+	for w := 0; w <= r.nwin; w++ {
+		r.cum[w] = plan.Curve.PlannedIn(0, time.Duration(w)*r.window)
+	}
+	r.cum[r.nwin] = plan.Curve.Total()
+	for range plan.Requests {
+		r.totals = append(r.totals, &liveTotal{liveReq: liveReq{hist: NewHist()}, errSamples: map[string]uint64{}})
+	}
+	r.interval.hist = NewHist()
+	return r
+}
+
+func (r *Recorder) hist() *hdrhistogram.Histogram {
+	if n := len(r.pool); n > 0 {
+		h := r.pool[n-1]
+		r.pool = r.pool[:n-1]
+		return h
+	}
+	return NewHist()
+}
+
+func (r *Recorder) release(h *hdrhistogram.Histogram) {
+	if h != nil {
+		h.Reset()
+		r.pool = append(r.pool, h)
+	}
+}
+
+func (r *Recorder) windowBounds(i int) (time.Duration, time.Duration) {
+	start := time.Duration(i) * r.window
+	end := start + r.window
+	if end > r.stopAt {
+		end = r.stopAt
+	}
+	return start, end
+}
+
+func (r *Recorder) liveWindow(i int) *liveWindow {
+	if w, ok := r.open[i]; ok {
+		return w
+	}
+	start, end := r.windowBounds(i)
+	w := &liveWindow{idx: i, start: start, end: end, planned: r.planned(i), reqs: make([]*liveReq, len(r.reqs))}
+	r.open[i] = w
+	if len(r.open) > r.maxOpen {
+		r.maxOpen = len(r.open)
+	}
+	return w
+}
+
+// planned returns how many requests are planned in window i, up to the
+// run's end.
+func (r *Recorder) planned(i int) uint64 {
+	hi := r.cum[i+1]
+	if _, end := r.windowBounds(i); end < time.Duration(i+1)*r.window {
+		if n := r.curve.PlannedIn(0, end); n < hi {
+			hi = n
+		}
+	}
+	if hi < r.cum[i] {
+		return 0
+	}
+	return hi - r.cum[i]
+}
+
+// windowOf returns the window of request seq: the one whose planned
+// requests include it. Using the schedule rather than the send time keeps
+// Planned and Sent consistent by construction.
+func (r *Recorder) windowOf(seq uint64) int {
+	return sort.Search(r.nwin-1, func(w int) bool { return r.cum[w+1] > seq })
+}
+
+func us(d time.Duration) int64 {
+	v := int64(d / time.Microsecond)
+	if v < histLowest {
+		v = histLowest
+	}
+	if v > histHighest {
+		v = histHighest
+	}
+	return v
+}
+
+// auditHeaders are the response headers kept as a sample for the audit.
+var auditHeaders = [...]string{
+	"Cache-Control", "Content-Encoding", "Content-Type", "Content-Length", "Expires", "ETag",
+	"Last-Modified", "Vary", "Via", "Age", "X-Cache", "X-Cache-Status", "CF-Cache-Status",
+	"X-Served-By", "X-Amz-Cf-Id", "Server", "Server-Timing",
+}
+
+// Add records one sample.
+func (r *Recorder) Add(s *Sample) {
+	if s.Req < 0 || s.Req >= len(r.reqs) {
+		return
+	}
+	req := r.reqs[s.Req]
+	lat := s.End - s.Intended
+	if lat < 0 {
+		lat = 0
+	}
+	lag := s.Sent - s.Intended
+	if lag < 0 {
+		lag = 0
+	}
+	ok := s.Code != 0 && req.OK(s.Code)
+	kind := -1
+	if s.Code == 0 {
+		kind = kindIndex(ClassifyError(s.Err))
+	}
+
+	// Whole-run totals.
+	t := r.totals[s.Req]
+	t.add(s, ok, kind, lat)
+	if s.BytesIn > t.maxBytes {
+		t.maxBytes = s.BytesIn
+	}
+	if ok && t.headers == nil && s.Header != nil {
+		t.headers = map[string]string{}
+		for _, k := range auditHeaders {
+			if v := s.Header.Get(k); v != "" {
+				t.headers[k] = truncate(v, 200)
+			}
+		}
+	}
+	if !ok && len(t.errSamples) < 50 {
+		t.errSamples[sampleMessage(s)]++
+	} else if !ok {
+		if _, seen := t.errSamples[sampleMessage(s)]; seen {
+			t.errSamples[sampleMessage(s)]++
+		}
+	}
+	if s.Header != nil && len(s.Header["Server-Timing"]) > 0 {
+		t.serverTiming = true
+	}
+
+	r.interval.count++
+	if !ok {
+		r.interval.errs++
+	}
+	_ = r.interval.hist.RecordValue(us(lat))
+
+	idx := r.windowOf(s.Seq)
+	if idx < r.next {
+		r.late++
+		return
+	}
+	w := r.liveWindow(idx)
+	w.sent++
+	if ok {
+		w.ok++
+	} else {
+		w.errs++
+	}
+	if w.all == nil {
+		w.all, w.lag = r.hist(), r.hist()
+	}
+	_ = w.all.RecordValue(us(lat))
+	_ = w.lag.RecordValue(us(lag))
+	wr := w.reqs[s.Req]
+	if wr == nil {
+		wr = &liveReq{hist: r.hist()}
+		w.reqs[s.Req] = wr
+	}
+	wr.add(s, ok, kind, lat)
+}
+
+func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration) {
+	q.count++
+	if ok {
+		q.ok++
+	} else {
+		q.errs++
+	}
+	if s.Code != 0 {
+		if q.statuses == nil {
+			q.statuses = map[int]uint64{}
+		}
+		q.statuses[s.Code]++
+	} else {
+		q.kinds[kind]++
+	}
+	q.bytesIn += s.BytesIn
+	q.bytesOut += s.BytesOut
+	_ = q.hist.RecordValue(us(lat))
+	if s.Header == nil {
+		return
+	}
+	for _, v := range s.Header["Server-Timing"] {
+		q.badTiming += uint64(ParseServerTiming(v, func(m TimingMetric) {
+			if q.timing == nil {
+				q.timing = map[string]*TimingStat{}
+			}
+			ts := q.timing[m.Name]
+			if ts == nil {
+				if len(q.timing) >= 32 {
+					return
+				}
+				ts = &TimingStat{}
+				q.timing[strings.Clone(m.Name)] = ts
+			}
+			ts.Count++
+			if m.HasDur {
+				ts.WithDur++
+				ts.SumMs += m.Dur
+				if m.Dur > ts.MaxMs {
+					ts.MaxMs = m.Dur
+				}
+			}
+			if m.Desc != "" && len(m.Desc) <= 32 {
+				if ts.Desc == nil {
+					ts.Desc = map[string]uint64{}
+				}
+				if _, seen := ts.Desc[m.Desc]; seen || len(ts.Desc) < 10 {
+					ts.Desc[strings.Clone(m.Desc)]++
+				}
+			}
+		}))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// sampleMessage is the error sample text of a failed request.
+func sampleMessage(s *Sample) string {
+	if s.Code == 0 {
+		return errorMessage(s.Err)
+	}
+	msg := strconv.Itoa(s.Code) + " " + http.StatusText(s.Code)
+	if body := strings.TrimSpace(string(s.Snippet)); body != "" {
+		if i := strings.IndexByte(body, '\n'); i >= 0 {
+			body = body[:i]
+		}
+		msg += ": " + truncate(body, 160)
+	}
+	return msg
+}
+
+// CloseDue closes, in order, every window that can no longer receive
+// samples at run offset now: all its planned requests are back, or it ended
+// longer ago than the request timeout plus a grace for send lag.
+func (r *Recorder) CloseDue(now time.Duration) {
+	for r.next < r.nwin {
+		start, end := r.windowBounds(r.next)
+		if start >= r.stopAt {
+			break
+		}
+		w := r.open[r.next]
+		complete := w != nil && w.sent >= w.planned && now >= end
+		if w == nil && now >= end && r.planned(r.next) == 0 {
+			complete = true
+		}
+		if !complete && now < end+r.timeout+2*time.Second+scenarios.StopGrace {
+			break
+		}
+		r.closeNext()
+	}
+}
+
+func (r *Recorder) closeNext() {
+	w := r.liveWindow(r.next)
+	delete(r.open, r.next)
+	r.next++
+	out := Window{
+		Index: w.idx, Start: w.start, End: w.end, Planned: w.planned, Sent: w.sent, OK: w.ok, Errors: w.errs,
+		Requests: map[string]*WindowRequest{},
+	}
+	if d := (w.end - w.start).Seconds(); d > 0 {
+		out.PlannedRate = (r.curve.Integral(w.end) - r.curve.Integral(w.start)) / d
+	}
+	if w.all != nil {
+		out.Latency = Stats(w.all, true)
+		l := Stats(w.lag, false)
+		out.Lag = LagStats{P50: l.P50, P99: l.P99, Max: l.Max}
+		r.release(w.all)
+		r.release(w.lag)
+	}
+	out.GeneratorBound = out.Lag.P99 > MaxLagP99 || (w.planned > 0 && float64(w.sent) < MinSentShare*float64(w.planned))
+	for i, q := range w.reqs {
+		if q == nil {
+			continue
+		}
+		out.Requests[r.reqs[i].Name] = q.export(true)
+		r.release(q.hist)
+	}
+	r.closed = append(r.closed, out)
+}
+
+func (q *liveReq) export(encode bool) *WindowRequest {
+	wr := &WindowRequest{
+		Count: q.count, OK: q.ok, Errors: q.errs, BytesIn: q.bytesIn, BytesOut: q.bytesOut,
+		Latency: Stats(q.hist, encode), Timing: q.timing, BadTiming: q.badTiming,
+	}
+	if len(q.statuses) > 0 {
+		wr.Statuses = make(map[string]uint64, len(q.statuses))
+		for c, n := range q.statuses {
+			wr.Statuses[strconv.Itoa(c)] = n
+		}
+	}
+	for i, n := range q.kinds {
+		if n > 0 {
+			if wr.ErrorKinds == nil {
+				wr.ErrorKinds = map[string]uint64{}
+			}
+			wr.ErrorKinds[errorKinds[i]] = n
+		}
+	}
+	return wr
+}
+
+// OpenWindows returns how many windows hold live histograms now.
+func (r *Recorder) OpenWindows() int { return len(r.open) }
+
+// MaxOpenWindows returns the most windows that were open at once.
+func (r *Recorder) MaxOpenWindows() int { return r.maxOpen }
+
+// Late returns how many samples arrived after their window had closed
+// (counted in the totals only).
+func (r *Recorder) Late() uint64 { return r.late }
+
+// Stop marks the run as ended at offset at (for interrupted runs): windows
+// after it are not reported, and the window holding it is planned only up
+// to it.
+func (r *Recorder) Stop(at time.Duration) {
+	if at < r.stopAt {
+		r.stopAt = at
+		for i, w := range r.open {
+			start, end := r.windowBounds(i)
+			if start >= r.stopAt {
+				continue
+			}
+			w.end = end
+			w.planned = r.planned(i)
+		}
+	}
+}
+
+// Finish closes every remaining window and returns the windows and the
+// per-request totals.
+func (r *Recorder) Finish() ([]Window, []RequestTotal) {
+	for r.next < r.nwin {
+		start, _ := r.windowBounds(r.next)
+		if start >= r.stopAt {
+			break
+		}
+		r.closeNext()
+	}
+	for i, w := range r.open {
+		// Windows past an interrupted run's end hold no planned requests.
+		_ = w
+		delete(r.open, i)
+	}
+	totals := make([]RequestTotal, len(r.reqs))
+	for i, t := range r.totals {
+		wr := t.export(true)
+		rt := RequestTotal{
+			Name: r.reqs[i].Name, Count: wr.Count, OK: wr.OK, Errors: wr.Errors, Statuses: wr.Statuses,
+			ErrorKinds: wr.ErrorKinds, BytesIn: wr.BytesIn, BytesOut: wr.BytesOut, MaxBytesIn: t.maxBytes,
+			Latency: wr.Latency, Headers: t.headers, ServerTiming: t.serverTiming,
+		}
+		for m, n := range t.errSamples {
+			rt.ErrorSamples = append(rt.ErrorSamples, ErrorSample{Message: m, Count: n})
+		}
+		sort.Slice(rt.ErrorSamples, func(a, b int) bool {
+			x, y := rt.ErrorSamples[a], rt.ErrorSamples[b]
+			if x.Count != y.Count {
+				return x.Count > y.Count
+			}
+			return x.Message < y.Message
+		})
+		if len(rt.ErrorSamples) > 5 {
+			rt.ErrorSamples = rt.ErrorSamples[:5]
+		}
+		totals[i] = rt
+	}
+	return r.closed, totals
+}
+
+// Interval returns the count, errors and p95 since the last call, and resets them.
+func (r *Recorder) Interval() (count, errs uint64, p95 time.Duration) {
+	count, errs = r.interval.count, r.interval.errs
+	if count > 0 {
+		p95 = time.Duration(r.interval.hist.ValueAtQuantile(95)) * time.Microsecond
+	}
+	r.interval.count, r.interval.errs = 0, 0
+	r.interval.hist.Reset()
+	return count, errs, p95
+}
+
+// Windows returns the windows closed so far.
+func (r *Recorder) Windows() []Window { return r.closed }

@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/spikeload/spike/scenarios"
+)
+
+// SchemaVersion is the version of the result.json format written by this
+// package. Readers refuse results with a newer version.
+const SchemaVersion = 1
+
+// Histogram geometry for latencies, in microseconds: 1µs to 1 hour at 3
+// significant digits (values past the top are clamped to it).
+const (
+	histLowest  = 1
+	histHighest = int64(time.Hour / time.Microsecond)
+	histDigits  = 3
+)
+
+// Result is everything a run measured: enough to re-analyse it, re-render its
+// report, compare it with another run, or merge it with other shards.
+type Result struct {
+	// Schema is the format version (SchemaVersion).
+	Schema int `json:"schema"`
+	// Meta describes the run.
+	Meta Meta `json:"meta"`
+	// Plan is what was planned.
+	Plan PlanInfo `json:"plan"`
+	// Windows holds one entry per window of the run, in time order.
+	Windows []Window `json:"windows"`
+	// Requests holds whole-run totals, one per request name, in mix order.
+	Requests []RequestTotal `json:"requests"`
+	// Analysis is the judgement of the run, written by the analysis package.
+	Analysis json.RawMessage `json:"analysis,omitempty"`
+}
+
+// Meta describes a run.
+type Meta struct {
+	Tool         string    `json:"tool"`
+	Version      string    `json:"version"`
+	Scenario     string    `json:"scenario"`
+	ScenarioFile string    `json:"scenario_file,omitempty"`
+	Target       string    `json:"target"`
+	Started      time.Time `json:"started"`
+	Ended        time.Time `json:"ended"`
+	// Partial is set when the run was interrupted before its end.
+	Partial bool `json:"partial,omitempty"`
+	// Aborted is set when the run stopped early because the target was clearly down.
+	Aborted     bool   `json:"aborted,omitempty"`
+	AbortReason string `json:"abort_reason,omitempty"`
+	// Shard is "i/N" when the run was one shard of several.
+	Shard string `json:"shard,omitempty"`
+	// Notes are warnings about the run itself (e.g. a body template failed).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PlanInfo is the resolved plan, as recorded.
+type PlanInfo struct {
+	Baseline  float64             `json:"baseline"`
+	TimeScale float64             `json:"time_scale"`
+	Shape     string              `json:"shape"`
+	Duration  time.Duration       `json:"duration_ns"`
+	Window    time.Duration       `json:"window_ns"`
+	Total     uint64              `json:"total_requests"`
+	PeakRate  float64             `json:"peak_rate"`
+	Segments  []scenarios.Segment `json:"segments"`
+	SLO       scenarios.SLO       `json:"slo"`
+	Options   scenarios.Options   `json:"options"`
+	Requests  []RequestInfo       `json:"requests"`
+	Scenario  scenarios.Scenario  `json:"scenario"`
+}
+
+// RequestInfo describes one request of the mix.
+type RequestInfo struct {
+	Name   string  `json:"name"`
+	Method string  `json:"method"`
+	URL    string  `json:"url"`
+	Weight float64 `json:"weight"`
+	// Share is the request's fraction of the mix (weights normalised).
+	Share  float64 `json:"share"`
+	Layer  string  `json:"layer,omitempty"`
+	Expect []int   `json:"expect,omitempty"`
+}
+
+// Window is one time slice of a run. Requests are assigned to the window of
+// their planned (intended) send time.
+type Window struct {
+	Index int           `json:"index"`
+	Start time.Duration `json:"start_ns"`
+	End   time.Duration `json:"end_ns"`
+	// PlannedRate is the curve's mean rate over the window, req/s.
+	PlannedRate float64 `json:"planned_rate"`
+	// Planned is how many requests the curve scheduled in the window.
+	Planned uint64 `json:"planned"`
+	// Sent is how many of them were sent (and recorded, with any outcome).
+	Sent uint64 `json:"sent"`
+	// OK counts successful responses; Errors counts everything else.
+	OK     uint64 `json:"ok"`
+	Errors uint64 `json:"errors"`
+	// Lag is the generator's send lag (actual minus intended send time).
+	Lag LagStats `json:"lag"`
+	// GeneratorBound is set when the generator, not the target, fell behind:
+	// lag p99 over 10ms, or fewer than 98% of the planned requests sent.
+	GeneratorBound bool `json:"generator_bound,omitempty"`
+	// Latency summarises all requests of the window together.
+	Latency LatencyStats `json:"latency"`
+	// Requests holds per-request figures, by request name.
+	Requests map[string]*WindowRequest `json:"requests"`
+}
+
+// LagStats summarises send lag in a window.
+type LagStats struct {
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
+}
+
+// LatencyStats summarises a latency histogram. Latency is measured from the
+// intended send time, so generator or connection waits are included.
+type LatencyStats struct {
+	Count int64         `json:"count"`
+	Min   time.Duration `json:"min_ns"`
+	Mean  time.Duration `json:"mean_ns"`
+	P50   time.Duration `json:"p50_ns"`
+	P90   time.Duration `json:"p90_ns"`
+	P95   time.Duration `json:"p95_ns"`
+	P99   time.Duration `json:"p99_ns"`
+	Max   time.Duration `json:"max_ns"`
+	// Hist is the HDR histogram (microseconds) in its compressed base64
+	// encoding; merge and re-analyse with DecodeHist.
+	Hist string `json:"hist,omitempty"`
+}
+
+// WindowRequest holds one request name's figures in one window.
+type WindowRequest struct {
+	Count  uint64 `json:"count"`
+	OK     uint64 `json:"ok"`
+	Errors uint64 `json:"errors"`
+	// Statuses counts responses by HTTP status code ("200": 95).
+	Statuses map[string]uint64 `json:"statuses,omitempty"`
+	// ErrorKinds counts transport failures by kind: timeout, refused, reset,
+	// dns, tls, other.
+	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
+	BytesIn    uint64            `json:"bytes_in"`
+	BytesOut   uint64            `json:"bytes_out"`
+	Latency    LatencyStats      `json:"latency"`
+	// Timing aggregates Server-Timing components by name.
+	Timing map[string]*TimingStat `json:"server_timing,omitempty"`
+	// BadTiming counts malformed Server-Timing headers (ignored).
+	BadTiming uint64 `json:"bad_server_timing,omitempty"`
+}
+
+// TimingStat aggregates one Server-Timing component.
+type TimingStat struct {
+	// Count is how many responses carried the component.
+	Count uint64 `json:"count"`
+	// WithDur is how many of them gave a duration; SumMs and MaxMs are over those.
+	WithDur uint64  `json:"with_dur"`
+	SumMs   float64 `json:"sum_ms"`
+	MaxMs   float64 `json:"max_ms"`
+	// Desc counts the component's desc values (e.g. cache hit/miss).
+	Desc map[string]uint64 `json:"desc,omitempty"`
+}
+
+// MeanMs returns the mean duration of the component in milliseconds.
+func (t *TimingStat) MeanMs() float64 {
+	if t == nil || t.WithDur == 0 {
+		return 0
+	}
+	return t.SumMs / float64(t.WithDur)
+}
+
+// RequestTotal holds one request name's whole-run figures.
+type RequestTotal struct {
+	Name       string            `json:"name"`
+	Count      uint64            `json:"count"`
+	OK         uint64            `json:"ok"`
+	Errors     uint64            `json:"errors"`
+	Statuses   map[string]uint64 `json:"statuses,omitempty"`
+	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
+	BytesIn    uint64            `json:"bytes_in"`
+	BytesOut   uint64            `json:"bytes_out"`
+	// MaxBytesIn is the largest response body seen.
+	MaxBytesIn uint64       `json:"max_bytes_in"`
+	Latency    LatencyStats `json:"latency"`
+	// Headers is a sample of response headers relevant to the audit
+	// (caching, compression, CDN markers, content type), from the first
+	// successful response; secrets are redacted.
+	Headers map[string]string `json:"headers,omitempty"`
+	// ServerTiming reports whether any response carried Server-Timing.
+	ServerTiming bool `json:"server_timing"`
+	// ErrorSamples are the most frequent error messages, with counts.
+	ErrorSamples []ErrorSample `json:"error_samples,omitempty"`
+}
+
+// ErrorSample is one distinct error message and how often it was seen.
+type ErrorSample struct {
+	Message string `json:"message"`
+	Count   uint64 `json:"count"`
+}
+
+// DecodeHist decodes a histogram stored in a LatencyStats.
+func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
+	if s == "" {
+		return NewHist(), nil
+	}
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
+}
+
+// NewHist returns an empty latency histogram with spike's geometry.
+func NewHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histLowest, histHighest, histDigits)
+}
+
+// Stats summarises h (in microseconds) and, if encode is set, keeps its
+// compressed encoding.
+func Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
+	s := LatencyStats{Count: h.TotalCount()}
+	if s.Count == 0 {
+		return s
+	}
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	s.Min = us(h.Min())
+	s.Max = us(h.Max())
+	s.Mean = time.Duration(h.Mean() * float64(time.Microsecond))
+	q := h.ValueAtPercentiles([]float64{50, 90, 95, 99})
+	s.P50, s.P90, s.P95, s.P99 = us(q[50]), us(q[90]), us(q[95]), us(q[99])
+	if encode {
+		if b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
+			s.Hist = string(b)
+		}
+	}
+	return s
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(r)
+}
+
+// WriteFile writes r to path atomically: a reader never sees a half-written
+// file under the final name.
+func (r *Result) WriteFile(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".result-*.json")
+	if err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := r.WriteJSON(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write result: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
+
+// ReadFile reads a result written by WriteFile.
+func ReadFile(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read result %s: not a spike result: %w", path, err)
+	}
+	if r.Schema == 0 {
+		return nil, fmt.Errorf("read result %s: not a spike result (no schema version)", path)
+	}
+	if r.Schema > SchemaVersion {
+		return nil, fmt.Errorf("read result %s: schema version %d is newer than this spike understands (%d); upgrade spike", path, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}

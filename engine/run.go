@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+var _ vegeta.Pacer = (*scenarios.Curve)(nil)
+
+// Progress is a live snapshot of a run, reported about once a second.
+type Progress struct {
+	// Elapsed is the time since the run started; Total the planned length.
+	Elapsed, Total time.Duration
+	// PlannedRate is the curve's rate now, req/s.
+	PlannedRate float64
+	// AchievedRate is how many requests finished per second over the last
+	// interval.
+	AchievedRate float64
+	// P95 is the latency p95 over the last interval.
+	P95 time.Duration
+	// ErrorRate is the share of failed requests over the last interval.
+	ErrorRate float64
+	// Sent and Errors count the whole run so far.
+	Sent, Errors uint64
+}
+
+// Config is what a run needs besides its context.
+type Config struct {
+	// Plan is the resolved scenario.
+	Plan *scenarios.Plan
+	// Target is the base URL; it overrides Plan.Target.
+	Target string
+	// Version is spike's version, recorded in the result.
+	Version string
+	// OnProgress, if set, is called about once a second from the run's
+	// goroutine; it must return quickly.
+	OnProgress func(Progress)
+	// ProgressEvery is how often OnProgress is called; default 1s.
+	ProgressEvery time.Duration
+	// Now returns the wall-clock time; default time.Now.
+	Now func() time.Time
+}
+
+// Run executes the plan against the target and returns what it measured.
+// When ctx is cancelled the run stops sending, waits for requests in flight
+// (up to the request timeout), and returns a result marked Partial with a
+// nil error.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	plan := cfg.Plan
+	if plan == nil || plan.Curve == nil {
+		return nil, errors.New("run: no plan")
+	}
+	target := cfg.Target
+	if target == "" {
+		target = plan.Target
+	}
+	if target == "" || target == "demo" {
+		return nil, errors.New("run: no target URL (set target: in the scenario or pass --target)")
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	tgt, err := newTargeter(plan, target, plan.Options.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	client, tr := newClient(plan.Options)
+	defer tr.base.CloseIdleConnections()
+
+	conns := plan.Options.Connections
+	if conns <= 0 {
+		conns = scenarios.DefaultConnections
+	}
+	initial := uint64(conns)
+	if initial > 64 {
+		initial = 64
+	}
+	atk := vegeta.NewAttacker(
+		vegeta.Client(client),
+		vegeta.Workers(initial),
+		vegeta.MaxWorkers(uint64(conns)),
+		vegeta.MaxBody(0),
+	)
+
+	rec := NewRecorder(plan)
+	res := &Result{
+		Schema: SchemaVersion,
+		Meta: Meta{
+			Tool: "spike", Version: cfg.Version, Scenario: plan.Name, ScenarioFile: plan.File,
+			Target: target, Started: now().UTC(),
+		},
+		Plan: planInfo(plan),
+	}
+
+	began := time.Now()
+	results := atk.Attack(tgt.Targeter(), plan.Curve, 0, "")
+	ticker := time.NewTicker(100 * time.Millisecond)
+	defer ticker.Stop()
+	lastProgress := began
+	var (
+		sent, errs uint64
+		done       = ctx.Done()
+		drain      <-chan time.Time
+		stoppedAt  time.Duration
+		runErr     error
+	)
+	elapsed := func() time.Duration { return time.Since(began) }
+	progress := func() {
+		if cfg.OnProgress == nil {
+			return
+		}
+		n, e, p95 := rec.Interval()
+		secs := time.Since(lastProgress).Seconds()
+		lastProgress = time.Now()
+		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(elapsed()), P95: p95, Sent: sent, Errors: errs}
+		if secs > 0 {
+			p.AchievedRate = float64(n) / secs
+		}
+		if n > 0 {
+			p.ErrorRate = float64(e) / float64(n)
+		}
+		cfg.OnProgress(p)
+	}
+loop:
+	for {
+		select {
+		case vr, ok := <-results:
+			if !ok {
+				break loop
+			}
+			if vr.URL == "" && vr.Error != "" && runErr == nil {
+				// The targeter failed (a template error at run time): vegeta
+				// stops the attack; report it.
+				runErr = fmt.Errorf("run: %s", vr.Error)
+			}
+			s := Sample{
+				Req: requestIndex(vr.URL), Seq: vr.Seq, Intended: plan.Curve.TimeOf(vr.Seq),
+				Sent: vr.Timestamp.Sub(began), Code: int(vr.Code), Err: vr.Error, BytesOut: vr.BytesOut, Header: vr.Headers,
+			}
+			s.End = s.Sent + vr.Latency
+			if info := tr.take(vr.Seq); info != nil {
+				s.BytesIn = uint64(info.bytesIn)
+				s.Snippet = info.snippet
+			}
+			rec.Add(&s)
+			sent++
+			if s.Code == 0 || s.Req < 0 || !plan.Requests[s.Req].OK(s.Code) {
+				errs++
+			}
+			if drain != nil && sent >= tgt.calls.Load() {
+				// Every request sent before the stop is back.
+				break loop
+			}
+		case <-ticker.C:
+			rec.CloseDue(elapsed())
+			if time.Since(lastProgress) >= every {
+				progress()
+			}
+		case <-done:
+			done = nil
+			stoppedAt = elapsed()
+			atk.Stop()
+			rec.Stop(stoppedAt)
+			res.Meta.Partial = true
+			drain = time.After(plan.Options.Timeout + time.Second)
+			if sent >= tgt.calls.Load() {
+				break loop
+			}
+		case <-drain:
+			res.Meta.Notes = append(res.Meta.Notes, "some requests were still in flight when the interrupted run had to end; they are not counted")
+			break loop
+		}
+	}
+	if drain != nil {
+		// vegeta's pacer may be asleep until the next planned request; let
+		// it finish in the background rather than wait for it.
+		go func() {
+			for range results {
+			}
+		}()
+	}
+	progress()
+	res.Windows, res.Requests = rec.Finish()
+	res.Meta.Ended = now().UTC()
+	if n := rec.Late(); n > 0 {
+		res.Meta.Notes = append(res.Meta.Notes, fmt.Sprintf("%d requests finished after their window had been closed; they count in the totals only", n))
+	}
+	if runErr != nil {
+		return res, runErr
+	}
+	return res, nil
+}
+
+func planInfo(p *scenarios.Plan) PlanInfo {
+	peak, _ := p.Curve.Peak()
+	info := PlanInfo{
+		Baseline: p.Baseline, TimeScale: p.TimeScale, Shape: p.Shape, Duration: p.Curve.Duration(),
+		Window: p.Options.Window, Total: p.Curve.Total(), PeakRate: peak, Segments: p.Curve.Segments(),
+		SLO: p.SLO, Options: p.Options, Scenario: Redact(p.Scenario),
+	}
+	sum := 0.0
+	for _, r := range p.Requests {
+		sum += r.Weight
+	}
+	for _, r := range p.Requests {
+		ri := RequestInfo{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Weight: r.Weight, Layer: r.Layer, Expect: r.Expect}
+		if sum > 0 {
+			ri.Share = r.Weight / sum
+		}
+		info.Requests = append(info.Requests, ri)
+	}
+	return info
+}
+
+// secretHeader matches header names whose values must not be written to
+// results: credentials, cookies, API keys and tokens.
+var secretHeader = regexp.MustCompile(`(?i)(authorization|cookie|api[-_]?key|token|secret|password|session|auth)`)
+
+// Redacted replaces secret values in results.
+const Redacted = "REDACTED"
+
+// Redact returns a copy of the scenario with secret-bearing header values
+// replaced by Redacted.
+func Redact(sc scenarios.Scenario) scenarios.Scenario {
+	reqs := make([]scenarios.RequestSpec, len(sc.Requests))
+	for i, r := range sc.Requests {
+		if len(r.Headers) > 0 {
+			h := make(map[string]string, len(r.Headers))
+			for k, v := range r.Headers {
+				if secretHeader.MatchString(k) || strings.HasPrefix(strings.ToLower(v), "bearer ") {
+					v = Redacted
+				}
+				h[k] = v
+			}
+			r.Headers = h
+		}
+		reqs[i] = r
+	}
+	sc.Requests = reqs
+	return sc
+}

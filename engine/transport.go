@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// snippetSize bounds how much of an error response's body is kept as a sample.
+const snippetSize = 200
+
+// sideInfo carries what vegeta's Result cannot: the response body's size
+// (vegeta is told to keep no body) and the start of an error body.
+type sideInfo struct {
+	bytesIn int64
+	snippet []byte
+}
+
+// transport wraps an http.Transport for spike: it removes the headers
+// vegeta adds (X-Vegeta-Seq, X-Vegeta-Attack) so the target sees only what
+// the scenario asked for, and counts response bytes without keeping them.
+type transport struct {
+	base *http.Transport
+	side sync.Map // seq (uint64) -> *sideInfo
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// Subtleness ahead! vegeta builds a fresh header map per request (a copy
+	// of the Target's), so deleting from it here does not race with other
+	// requests. The sequence number it carries is the key under which the
+	// recorder later finds this request's side information.
+	seqs := req.Header["X-Vegeta-Seq"]
+	delete(req.Header, "X-Vegeta-Seq")
+	delete(req.Header, "X-Vegeta-Attack")
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || len(seqs) == 0 {
+		return resp, err
+	}
+	seq, perr := strconv.ParseUint(seqs[0], 10, 64)
+	if perr != nil {
+		return resp, err
+	}
+	info := &sideInfo{}
+	t.side.Store(seq, info)
+	resp.Body = &countingBody{rc: resp.Body, info: info, keep: resp.StatusCode >= 400}
+	return resp, nil
+}
+
+// take returns and forgets the side information of request seq.
+func (t *transport) take(seq uint64) *sideInfo {
+	v, ok := t.side.LoadAndDelete(seq)
+	if !ok {
+		return nil
+	}
+	return v.(*sideInfo)
+}
+
+// countingBody counts the bytes read through it and, for error responses,
+// keeps the first few as a sample.
+type countingBody struct {
+	rc   io.ReadCloser
+	info *sideInfo
+	keep bool
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.info.bytesIn += int64(n)
+	if b.keep && n > 0 && len(b.info.snippet) < snippetSize {
+		room := snippetSize - len(b.info.snippet)
+		if room > n {
+			room = n
+		}
+		b.info.snippet = append(b.info.snippet, p[:room]...)
+	}
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
+
+// maxRedirects is how many redirects a request follows.
+const maxRedirects = 10
+
+// newClient builds the HTTP client for a run. Connections bound both the
+// open connections and (through vegeta's worker limit) the requests in
+// flight, so a stalled target cannot make the generator spiral.
+func newClient(o scenarios.Options) (*http.Client, *transport) {
+	conns := o.Connections
+	if conns <= 0 {
+		conns = scenarios.DefaultConnections
+	}
+	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
+	base := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableKeepAlives:   !o.KeepAlive,
+		// Compression is left to the target and the scenario: the engine
+		// sends Accept-Encoding like a browser and counts bytes as they
+		// travel, and the header audit sees Content-Encoding.
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   o.HTTP2,
+		TLSHandshakeTimeout: o.Timeout,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // opt-in via options.insecure
+	}
+	tr := &transport{base: base}
+	client := &http.Client{
+		Transport: tr,
+		Timeout:   o.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			return nil
+		},
+	}
+	return client, tr
+}
+
+var errNoRequests = errors.New("the plan has no requests")

@@ -1,0 +1,116 @@
+package scenarios
+
+import (
+	"time"
+)
+
+// Layers are the layer names a request can be tagged with.
+var layerNames = []string{"database", "backend", "frontend", "third-party", "auth"}
+
+// IsLayer reports whether name is one of spike's layers: database, backend,
+// frontend, third-party or auth.
+func IsLayer(name string) bool {
+	for _, l := range layerNames {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Defaults for a scenario's settings.
+const (
+	DefaultP95         = 500 * time.Millisecond
+	DefaultErrorRate   = 0.01
+	DefaultSustain     = 3
+	DefaultTimeout     = 10 * time.Second
+	DefaultConnections = 1000
+	DefaultWindow      = time.Second
+	DefaultSeed        = 1
+	DefaultUsers       = 1000
+	// MaxDuration bounds a run's length after time scaling.
+	MaxDuration = 24 * time.Hour
+	// MaxRate bounds a curve's peak, in requests per second.
+	MaxRate = 1_000_000
+)
+
+// Limits are the SLO limits for one request or for the whole target.
+// Zero P99 means not checked.
+type Limits struct {
+	P95       time.Duration `json:"p95"`
+	P99       time.Duration `json:"p99,omitempty"`
+	ErrorRate float64       `json:"error_rate"`
+}
+
+// SLO is the resolved service level objective.
+type SLO struct {
+	Limits
+	// Sustain is how many consecutive violating windows make a break.
+	Sustain int `json:"sustain"`
+	// Requests holds per-request limits, by request name.
+	Requests map[string]Limits `json:"requests,omitempty"`
+}
+
+// For returns the limits that apply to the named request.
+func (s SLO) For(name string) Limits {
+	if l, ok := s.Requests[name]; ok {
+		return l
+	}
+	return s.Limits
+}
+
+// Options are the resolved client and recording options.
+type Options struct {
+	Timeout     time.Duration `json:"timeout"`
+	Connections int           `json:"connections"`
+	KeepAlive   bool          `json:"keep_alive"`
+	HTTP2       bool          `json:"http2"`
+	Insecure    bool          `json:"insecure"`
+	Window      time.Duration `json:"window"`
+	Seed        int64         `json:"seed"`
+	Users       int           `json:"users"`
+}
+
+// Plan is a validated, resolved scenario, ready to run.
+type Plan struct {
+	// Name and Description come from the scenario.
+	Name        string
+	Description string
+	// File is the scenario's path, or "" when it was not loaded from a file.
+	File string
+	// Target is the base URL, "demo", or "" when not yet given.
+	Target string
+	// Baseline is today's normal traffic in requests per second.
+	Baseline float64
+	// TimeScale is the compression applied to the written shape.
+	TimeScale float64
+	// Shape names the preset used, or "stages".
+	Shape string
+	// Curve is the planned rate over time.
+	Curve *Curve
+	// Requests is the compiled request mix.
+	Requests []*Request
+	// SLO is the objective runs are judged by.
+	SLO SLO
+	// Options tune the client and recording.
+	Options Options
+	// Scenario is the scenario as written (after overrides).
+	Scenario Scenario
+}
+
+// Peak returns the highest planned rate in req/s and as a multiple of the baseline.
+func (p *Plan) Peak() (rps, multiple float64) {
+	r, _ := p.Curve.Peak()
+	if p.Baseline > 0 {
+		return r, r / p.Baseline
+	}
+	return r, 0
+}
+
+// Multiple returns rate as a multiple of the baseline (0 without a baseline).
+func (p *Plan) Multiple(rate float64) float64 {
+	if p.Baseline <= 0 {
+		return 0
+	}
+	return rate / p.Baseline
+}

@@ -1,0 +1,180 @@
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"text/template"
+)
+
+// Vars are the per-request values a template can use:
+//
+//	{{.Seq}}            the request's sequence number (0, 1, 2, …)
+//	{{.RandInt 1 100}}  a random integer in [1, 100]
+//	{{.UUID}}           a random version-4 UUID
+//	{{.User}}           a user id drawn from a pool of options.users ids (1…users)
+//
+// A Vars is not safe for concurrent use; the engine renders under a lock.
+type Vars struct {
+	Seq   uint64
+	rng   *rand.Rand
+	users int
+}
+
+// NewVars returns Vars drawing from rng, with a user pool of size users.
+func NewVars(rng *rand.Rand, users int) *Vars {
+	if users < 1 {
+		users = 1
+	}
+	return &Vars{rng: rng, users: users}
+}
+
+// RandInt returns a random integer in [lo, hi].
+func (v *Vars) RandInt(lo, hi int) (int, error) {
+	if hi < lo {
+		return 0, fmt.Errorf("RandInt %d %d: the first bound must not exceed the second", lo, hi)
+	}
+	// hi-lo+1 overflows int for the widest ranges, so count in uint64; for
+	// other ranges this draws exactly what IntN(hi-lo+1) would.
+	span := uint64(hi) - uint64(lo) + 1
+	if span == 0 {
+		return int(v.rng.Uint64()), nil
+	}
+	return lo + int(v.rng.Uint64N(span)), nil
+}
+
+// UUID returns a random version-4 UUID drawn from the run's seeded generator.
+func (v *Vars) UUID() string {
+	var b [16]byte
+	x, y := v.rng.Uint64(), v.rng.Uint64()
+	for i := 0; i < 8; i++ {
+		b[i] = byte(x >> (8 * i))
+		b[8+i] = byte(y >> (8 * i))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// User returns a user id in [1, users].
+func (v *Vars) User() int { return 1 + v.rng.IntN(v.users) }
+
+// Text is a string that may be a template. Text without template actions
+// renders to itself at no cost.
+type Text struct {
+	raw  string
+	tmpl *template.Template
+}
+
+func compileText(name, s string) (Text, error) {
+	if !strings.Contains(s, "{{") {
+		return Text{raw: s}, nil
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(s)
+	if err != nil {
+		return Text{}, cleanTemplateErr(err)
+	}
+	return Text{raw: s, tmpl: t}, nil
+}
+
+func cleanTemplateErr(err error) error {
+	msg := err.Error()
+	// text/template prefixes "template: NAME:LINE:" — keep only the reason.
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template: ") {
+		msg = msg[i+2:]
+	}
+	return fmt.Errorf("bad template: %s", msg)
+}
+
+// Raw returns the text as written.
+func (t Text) Raw() string { return t.raw }
+
+// IsTemplate reports whether the text has template actions.
+func (t Text) IsTemplate() bool { return t.tmpl != nil }
+
+// Render writes the text for v into buf (which it resets) and returns it.
+func (t Text) Render(v *Vars, buf *bytes.Buffer) (string, error) {
+	if t.tmpl == nil {
+		return t.raw, nil
+	}
+	buf.Reset()
+	if err := t.tmpl.Execute(buf, v); err != nil {
+		return "", cleanTemplateErr(err)
+	}
+	return buf.String(), nil
+}
+
+// Header is one request header whose value may be a template.
+type Header struct {
+	Key   string
+	Value Text
+}
+
+// Request is one request of the mix, compiled.
+type Request struct {
+	// Name identifies the request in results.
+	Name string
+	// Method is the HTTP method.
+	Method string
+	// URL is the request URL (absolute once the target is known).
+	URL Text
+	// Headers are sent with each request, in key order.
+	Headers []Header
+	// Body is the request body.
+	Body Text
+	// Weight is the request's share of the mix (not normalised).
+	Weight float64
+	// Layer is the layer the scenario tags the request with, or "".
+	Layer string
+	// Expect lists the statuses that count as success; empty means 2xx/3xx.
+	Expect []int
+}
+
+// OK reports whether status counts as success for the request.
+func (r *Request) OK(status int) bool {
+	if len(r.Expect) == 0 {
+		return status >= 200 && status < 400
+	}
+	for _, s := range r.Expect {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// Mix picks requests by weight.
+type Mix struct {
+	reqs []*Request
+	cum  []float64
+}
+
+// NewMix builds a chooser over reqs; weights must sum to more than zero.
+func NewMix(reqs []*Request) *Mix {
+	m := &Mix{reqs: reqs, cum: make([]float64, len(reqs))}
+	sum := 0.0
+	for i, r := range reqs {
+		sum += r.Weight
+		m.cum[i] = sum
+	}
+	return m
+}
+
+// Pick returns the index of a request chosen by weight using rng.
+func (m *Mix) Pick(rng *rand.Rand) int {
+	if len(m.cum) == 1 {
+		return 0
+	}
+	x := rng.Float64() * m.cum[len(m.cum)-1]
+	lo, hi := 0, len(m.cum)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if m.cum[mid] > x {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
