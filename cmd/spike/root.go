@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -91,7 +92,7 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 	case scenarios.IsLoadError(err):
 		fmt.Fprintln(ios.ErrOut, err)
 		return exitUsage
-	case isFlagError(err):
+	case isFlagError(err), strings.HasPrefix(err.Error(), "unknown command"):
 		fmt.Fprintln(ios.ErrOut, "spike:", err)
 		fmt.Fprintln(ios.ErrOut, "Run 'spike --help' for usage.")
 		return exitUsage
