@@ -47,6 +47,10 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Now returns the wall-clock time; default time.Now.
 	Now func() time.Time
+	// Abort, if set, is shown every window as it closes, with all windows
+	// closed so far; when it returns true the run stops early and the result
+	// is marked Aborted with the reason. It runs on the run's goroutine.
+	Abort func(closed []Window) (abort bool, reason string)
 }
 
 // Run executes the plan against the target and returns what it measured.
@@ -165,7 +169,21 @@ loop:
 				break loop
 			}
 		case <-ticker.C:
+			before := len(rec.Windows())
 			rec.CloseDue(elapsed())
+			if cfg.Abort != nil && drain == nil && len(rec.Windows()) > before {
+				if stop, reason := cfg.Abort(rec.Windows()); stop {
+					res.Meta.Aborted, res.Meta.AbortReason = true, reason
+					done = nil
+					stoppedAt = elapsed()
+					atk.Stop()
+					rec.Stop(stoppedAt)
+					drain = time.After(plan.Options.Timeout + time.Second)
+					if sent >= tgt.calls.Load() {
+						break loop
+					}
+				}
+			}
 			if time.Since(lastProgress) >= every {
 				progress()
 			}

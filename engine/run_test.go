@@ -271,3 +271,37 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact changed its input")
 	}
 }
+
+func TestRun_Abort(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	p := testPlan(t, `
+baseline: 50
+stages:
+  - hold: {duration: 30s}
+requests:
+  - {url: /}
+`)
+	began := time.Now()
+	res, err := Run(context.Background(), Config{Plan: p, Target: srv.URL, Abort: func(closed []Window) (bool, string) {
+		if len(closed) >= 2 && closed[len(closed)-1].Errors == closed[len(closed)-1].Sent {
+			return true, "every request failed for 2 windows"
+		}
+		return false, ""
+	}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if took := time.Since(began); took > 8*time.Second {
+		t.Errorf("an aborted run took %s", took)
+	}
+	if !res.Meta.Aborted || res.Meta.AbortReason != "every request failed for 2 windows" || res.Meta.Partial {
+		t.Errorf("meta = %+v; want aborted with the reason, not partial", res.Meta)
+	}
+	if n := len(res.Windows); n < 2 || n > 5 {
+		t.Errorf("got %d windows; want the run cut short after about 2", n)
+	}
+}
