@@ -100,13 +100,9 @@ func Parse(name string, data []byte, ov Overrides) (*Plan, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fail(0, 0, "", "empty scenario")
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, yamlErr(short, err)
-	}
 	var sc Scenario
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
-	if err := dec.Decode(&sc); err != nil {
+	file, err := decodeStrict(data, &sc)
+	if err != nil {
 		return nil, yamlErr(short, err)
 	}
 	v := &validator{file: short, ast: file, dir: filepath.Dir(name)}
@@ -124,6 +120,24 @@ func Parse(name string, data []byte, ov Overrides) (*Plan, error) {
 	}
 	plan.File = name
 	return plan, nil
+}
+
+// decodeStrict parses data and decodes it into sc, refusing unknown fields.
+// goccy/go-yaml (v1.19.2) panics on some malformed input, such as a tagged
+// sequence item with no value (see testdata/fuzz); that becomes an error.
+func decodeStrict(data []byte, sc *Scenario) (file *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			file, err = nil, fmt.Errorf("malformed YAML: %v", r)
+		}
+	}()
+	if file, err = parser.ParseBytes(data, 0); err != nil {
+		return nil, err
+	}
+	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(sc); err != nil {
+		return nil, err
+	}
+	return file, nil
 }
 
 func yamlErr(file string, err error) error {
@@ -298,7 +312,79 @@ func (v *validator) resolve(sc Scenario, ov Overrides) *Plan {
 	p.Options = v.options(sc.Options)
 	p.Requests = v.requests(sc.Requests, p.Options)
 	p.SLO = v.slo(sc.SLO, p.Requests)
+	p.Abort = v.abort(sc.Abort, p.SLO)
+	p.Gate = v.gate(sc.Gate, p.Baseline)
 	return p
+}
+
+func (v *validator) abort(a *AbortSpec, slo SLO) Abort {
+	var out Abort
+	if a == nil {
+		return out
+	}
+	out.For = DefaultAbortFor
+	if a.ErrorRate.IsSet() {
+		f, err := a.ErrorRate.Parse()
+		if err != nil {
+			v.errf("abort.error_rate", "%v", err)
+		} else if f <= 0 {
+			v.errf("abort.error_rate", "must be > 0%%, got %s", a.ErrorRate.raw)
+		}
+		out.ErrorRate = f
+	}
+	if a.P95.IsSet() {
+		raw := strings.TrimSpace(a.P95.raw)
+		if strings.HasSuffix(raw, "x") || strings.HasSuffix(raw, "X") {
+			m, err := a.P95.Resolve(1)
+			if err != nil || m <= 1 {
+				v.errf("abort.p95", "must be a latency like 5s or a multiple of the SLO's p95 above 1, like 10x, got %s", raw)
+			}
+			out.P95 = time.Duration(m * float64(slo.P95))
+		} else if d, ok := v.positiveDur("abort.p95", Duration{raw: raw}); ok {
+			out.P95 = d
+		}
+	}
+	if a.For.IsSet() {
+		if d, ok := v.positiveDur("abort.for", a.For); ok {
+			out.For = d
+		}
+	}
+	if !out.Enabled() {
+		v.errf("abort", "give error_rate or p95 (or both), e.g. abort: {error_rate: 50%%, p95: 10x, for: 5s}")
+	}
+	return out
+}
+
+func (v *validator) gate(g *GateSpec, baseline float64) Gate {
+	var out Gate
+	if g == nil {
+		return out
+	}
+	out.Set = true
+	if g.Survive.IsSet() {
+		if r, ok := v.rate("gate.survive", g.Survive, baseline); ok {
+			if r <= 0 {
+				v.errf("gate.survive", "must be > 0, got %s", g.Survive.raw)
+			}
+			out.Survive = r
+		}
+	}
+	if g.MinCapacity.IsSet() {
+		if r, ok := v.rate("gate.min_capacity", g.MinCapacity, baseline); ok {
+			if r <= 0 {
+				v.errf("gate.min_capacity", "must be > 0, got %s", g.MinCapacity.raw)
+			}
+			out.MinCapacity = r
+		}
+	}
+	if g.MaxRegression.IsSet() {
+		f, err := g.MaxRegression.Parse()
+		if err != nil {
+			v.errf("gate.max_regression", "%v", err)
+		}
+		out.MaxRegression = f
+	}
+	return out
 }
 
 func (v *validator) shape(sc Scenario, p *Plan) []Segment {

@@ -71,6 +71,36 @@ type Options struct {
 	Users       int           `json:"users"`
 }
 
+// Abort is the resolved abort-on-fail rule. A zero Abort never aborts.
+type Abort struct {
+	// ErrorRate above which a window counts as down (0: not checked).
+	ErrorRate float64 `json:"error_rate,omitempty"`
+	// P95 above which a window counts as down (0: not checked).
+	P95 time.Duration `json:"p95,omitempty"`
+	// For is how long windows must be down in a row before the run stops.
+	For time.Duration `json:"for,omitempty"`
+}
+
+// Enabled reports whether the rule can abort a run.
+func (a Abort) Enabled() bool { return a.ErrorRate > 0 || a.P95 > 0 }
+
+// DefaultAbortFor is how long an abort condition must hold by default.
+const DefaultAbortFor = 5 * time.Second
+
+// Gate is the resolved release gate. Zero fields are not checked.
+type Gate struct {
+	// Set is true when the scenario has a gate section.
+	Set bool `json:"set"`
+	// Survive is the planned rate (req/s) up to which every window must
+	// meet the SLO; 0 means the whole run.
+	Survive float64 `json:"survive,omitempty"`
+	// MinCapacity is the least capacity required, req/s.
+	MinCapacity float64 `json:"min_capacity,omitempty"`
+	// MaxRegression is the largest allowed regression against a previous
+	// result, as a fraction (0.1 for 10%).
+	MaxRegression float64 `json:"max_regression,omitempty"`
+}
+
 // Plan is a validated, resolved scenario, ready to run.
 type Plan struct {
 	// Name and Description come from the scenario.
@@ -94,6 +124,10 @@ type Plan struct {
 	SLO SLO
 	// Options tune the client and recording.
 	Options Options
+	// Abort stops a run early once the target is clearly down.
+	Abort Abort
+	// Gate is what `spike run --gate` enforces.
+	Gate Gate
 	// Scenario is the scenario as written (after overrides).
 	Scenario Scenario
 }

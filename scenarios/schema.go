@@ -26,6 +26,33 @@ type Scenario struct {
 	SLO SLOSpec `yaml:"slo,omitempty" json:"slo,omitzero"`
 	// Options tune the HTTP client and the recording.
 	Options OptionsSpec `yaml:"options,omitempty" json:"options,omitzero"`
+	// Abort stops a run early once the target is clearly down.
+	Abort *AbortSpec `yaml:"abort,omitempty" json:"abort,omitzero"`
+	// Gate is what `spike run --gate` enforces.
+	Gate *GateSpec `yaml:"gate,omitempty" json:"gate,omitzero"`
+}
+
+// AbortSpec stops a run early when the target is clearly down: the error
+// rate above ErrorRate, or p95 above P95, for the length For.
+type AbortSpec struct {
+	// ErrorRate is the error share that counts as down, e.g. 50%.
+	ErrorRate Fraction `yaml:"error_rate,omitempty" json:"error_rate,omitzero"`
+	// P95 is a latency ("5s") or a multiple of the SLO's p95 ("10x").
+	P95 Rate `yaml:"p95,omitempty" json:"p95,omitzero"`
+	// For is how long the condition must hold; default 5s.
+	For Duration `yaml:"for,omitempty" json:"for,omitzero"`
+}
+
+// GateSpec is the release gate `spike run --gate` enforces.
+type GateSpec struct {
+	// Survive is the rate up to which every window must meet the SLO
+	// ("5x", or req/s); unset means the whole run.
+	Survive Rate `yaml:"survive,omitempty" json:"survive,omitzero"`
+	// MinCapacity is the least capacity the run must show ("3x" or req/s).
+	MinCapacity Rate `yaml:"min_capacity,omitempty" json:"min_capacity,omitzero"`
+	// MaxRegression is the largest allowed drop in capacity, or rise in
+	// p95 at baseline, against a previous result (e.g. 10%).
+	MaxRegression Fraction `yaml:"max_regression,omitempty" json:"max_regression,omitzero"`
 }
 
 // ShapeSpec names a preset and optionally overrides its parameters. In YAML
