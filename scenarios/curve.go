@@ -210,12 +210,28 @@ func (c *Curve) Integral(t time.Duration) float64 {
 		return c.total
 	}
 	s := &c.segs[c.find(t)]
-	return s.before + s.integral((t-s.Start).Seconds())
+	return s.before + s.integral((t - s.Start).Seconds())
+}
+
+// plannedBefore returns how many requests are planned in [0, t): the
+// i < Total() with i < N(t), forgiving float noise just above an integer
+// (such as N landing on 75.000000000000003 at a wave's trough). The
+// allowance is far above N's rounding error, yet so small against the rate
+// that it moves no request by as much as a nanosecond in ordinary curves.
+func (c *Curve) plannedBefore(t time.Duration) uint64 {
+	if t >= c.dur {
+		return c.Total() // settle relies on it
+	}
+	n := c.Integral(t) - 1e-12*max(1, c.total)
+	if n <= 0 {
+		return 0
+	}
+	return min(uint64(math.Ceil(n)), c.Total())
 }
 
 // PlannedIn returns how many requests are planned in [a, b).
 func (c *Curve) PlannedIn(a, b time.Duration) uint64 {
-	na, nb := countBelow(c.Integral(a)), countBelow(c.Integral(b))
+	na, nb := c.plannedBefore(a), c.plannedBefore(b)
 	if nb < na {
 		return 0
 	}
@@ -244,13 +260,15 @@ func (c *Curve) TimeOf(i uint64) time.Duration {
 }
 
 // settle turns t, an estimate of T(i) from the inverse, into the last
-// nanosecond t with countBelow(N(t)) <= i. Subtleness ahead! The inverse and
-// the integral round differently, so an estimate can land a nanosecond on
-// the wrong side of a window edge where N is (nearly) an integer; settling on
-// N itself makes "TimeOf(i) in [a, b)" agree exactly with PlannedIn(a, b).
-// It needs i < Total(), so that N(dur) counts i (and N(0) = 0 never does).
+// nanosecond t with N(t) <= i (give or take plannedBefore's allowance for
+// float noise). Subtleness ahead! The inverse and the integral round
+// differently, so an estimate can land a nanosecond on the wrong side of a
+// window edge where N is (nearly) an integer; settling on N itself makes
+// "TimeOf(i) in [a, b)" agree exactly with PlannedIn(a, b). It needs
+// i < Total(), so that the curve's end counts i (and 0 never does): both
+// gallops then stop.
 func (c *Curve) settle(i uint64, t time.Duration) time.Duration {
-	due := func(t time.Duration) bool { return countBelow(c.Integral(t)) > i }
+	due := func(t time.Duration) bool { return c.plannedBefore(t) > i }
 	t = min(max(t, 0), c.dur)
 	// Gallop away from t to bracket the edge: !due(lo) and due(hi).
 	lo, hi := t, t
@@ -277,11 +295,13 @@ func (c *Curve) settle(i uint64, t time.Duration) time.Duration {
 // Peak returns the highest planned rate and when it is first reached.
 func (c *Curve) Peak() (rate float64, at time.Duration) {
 	for _, s := range c.segs {
-		cand := []float64{0, s.dur()}
+		// Candidates in time order, so the first time the peak is reached wins.
+		cand := []float64{0}
 		// A wave first tops out half a period in; later crests are no higher.
 		if s.Kind == "wave" && s.Period > 0 && s.Period.Seconds()/2 < s.dur() {
 			cand = append(cand, s.Period.Seconds()/2)
 		}
+		cand = append(cand, s.dur())
 		for _, u := range cand {
 			if r := s.rate(u); r > rate+1e-9 {
 				rate, at = r, s.Start+time.Duration(u*float64(time.Second))
