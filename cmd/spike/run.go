@@ -24,6 +24,10 @@ type RunOptions struct {
 	Overrides scenarios.Overrides
 	Baseline  string
 	OutDir    string
+	// Fix lists example-app fixes to switch on when the target is demo.
+	Fix string
+	// Gate holds the release-gate flags (gate.go).
+	Gate GateOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -42,10 +46,15 @@ table and writes result.json to the output folder.
 Ctrl-C stops the run early: spike stops sending, waits for requests in flight,
 and still writes what it measured, marked partial (exit code 130).
 
-Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.`,
+` + gateHelp + `
+
+Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
+or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
-  spike run launch.yaml --baseline 40 --time-scale 60`,
+  spike run launch.yaml --baseline 40 --time-scale 60
+  spike run smoke.yaml --gate --junit junit.xml --summary summary.md
+  spike run smoke.yaml --gate --baseline-result last/result.json`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -58,6 +67,8 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.
 	}
 	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
 	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json (default spike-results/NAME-TIMESTAMP)")
+	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
+	addGateFlags(cmd, &opts.Gate)
 	return cmd
 }
 
@@ -72,35 +83,71 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if plan.Target == "" {
 		return usageErr("%s: no target: set target: in the scenario or pass --target URL", opts.File)
 	}
+	if opts.Fix != "" && plan.Target != "demo" {
+		return usageErr("--fix applies only to the built-in example app (target demo), not %s", plan.Target)
+	}
+	if err := opts.Gate.prepare(plan); err != nil {
+		return err
+	}
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate)
+}
+
+// outDir returns dir, or the default timestamped folder for a run.
+func outDir(dir, name string, now func() time.Time) string {
+	if dir != "" {
+		return dir
+	}
+	return filepath.Join("spike-results", fmt.Sprintf("%s-%s", safeName(name), now().Format("20060102-150405")))
+}
+
+// runPlanTo runs plan (starting the example app when its target is demo),
+// writes the outputs into out and prints the summary.
+func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string) error {
+	return runPlanGated(ctx, ios, plan, fix, out, nil)
+}
+
+// runPlanGated is runPlanTo, then the release gate (nil: none).
+func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions) error {
 	target := plan.Target
 	if target == "demo" {
-		return usageErr("target demo: the embedded example app is not available in this build")
+		srv, err := startDemo(ctx, ios, fix)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		target = srv.URL()
 	}
 	raiseFileLimit()
-	out := opts.OutDir
-	if out == "" {
-		out = filepath.Join("spike-results", fmt.Sprintf("%s-%s", safeName(plan.Name), opts.Now().Format("20060102-150405")))
-	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
-	res, runErr := executePlan(ctx, opts.IO, plan, target)
+	res, runErr := executePlan(ctx, ios, plan, target)
 	if res == nil {
 		return runErr
 	}
-	resultPath := filepath.Join(out, "result.json")
-	if err := res.WriteFile(resultPath); err != nil {
+	a, err := writeOutputs(ios, res, out)
+	if err != nil {
 		return err
 	}
-	printRequestTable(opts.IO, res)
-	fmt.Fprintf(opts.IO.ErrOut, "\nresult: %s\n", resultPath)
+	gateErr := gate.apply(ios, plan, res, a, out)
 	if runErr != nil {
 		return runErr
 	}
 	if res.Meta.Partial {
 		return withCode(exitInterrupted, errors.New("interrupted: the result is partial"))
 	}
-	return nil
+	return gateErr
+}
+
+// writeOutputs writes result.json into out and prints the summary.
+func writeOutputs(ios *IOStreams, res *engine.Result, out string) (any, error) {
+	resultPath := filepath.Join(out, "result.json")
+	if err := res.WriteFile(resultPath); err != nil {
+		return nil, err
+	}
+	printRequestTable(ios, res)
+	fmt.Fprintf(ios.ErrOut, "\nresult: %s\n", resultPath)
+	return nil, nil
 }
 
 // executePlan runs plan against target, showing live status on ios.ErrOut.
