@@ -26,8 +26,6 @@ type RunOptions struct {
 	OutDir    string
 	// Fix lists example-app fixes to switch on when the target is demo.
 	Fix string
-	// Gate holds the release-gate flags (gate.go).
-	Gate GateOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -46,15 +44,10 @@ table and writes result.json to the output folder.
 Ctrl-C stops the run early: spike stops sending, waits for requests in flight,
 and still writes what it measured, marked partial (exit code 130).
 
-` + gateHelp + `
-
-Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
-or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
+Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
-  spike run launch.yaml --baseline 40 --time-scale 60
-  spike run smoke.yaml --gate --junit junit.xml --summary summary.md
-  spike run smoke.yaml --gate --baseline-result last/result.json`,
+  spike run launch.yaml --baseline 40 --time-scale 60`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -68,7 +61,6 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
 	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json (default spike-results/NAME-TIMESTAMP)")
 	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
-	addGateFlags(cmd, &opts.Gate)
 	return cmd
 }
 
@@ -86,10 +78,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if opts.Fix != "" && plan.Target != "demo" {
 		return usageErr("--fix applies only to the built-in example app (target demo), not %s", plan.Target)
 	}
-	if err := opts.Gate.prepare(plan); err != nil {
-		return err
-	}
-	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate)
+	return runPlanTo(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now))
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -103,11 +92,6 @@ func outDir(dir, name string, now func() time.Time) string {
 // runPlanTo runs plan (starting the example app when its target is demo),
 // writes the outputs into out and prints the summary.
 func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string) error {
-	return runPlanGated(ctx, ios, plan, fix, out, nil)
-}
-
-// runPlanGated is runPlanTo, then the release gate (nil: none).
-func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions) error {
 	target := plan.Target
 	if target == "demo" {
 		srv, err := startDemo(ctx, ios, fix)
@@ -125,18 +109,16 @@ func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix
 	if res == nil {
 		return runErr
 	}
-	a, err := writeOutputs(ios, res, out)
-	if err != nil {
+	if _, err := writeOutputs(ios, res, out); err != nil {
 		return err
 	}
-	gateErr := gate.apply(ios, plan, res, a, out)
 	if runErr != nil {
 		return runErr
 	}
 	if res.Meta.Partial {
 		return withCode(exitInterrupted, errors.New("interrupted: the result is partial"))
 	}
-	return gateErr
+	return nil
 }
 
 // writeOutputs writes result.json into out and prints the summary.
