@@ -39,6 +39,10 @@ type Result struct {
 	Requests []RequestTotal `json:"requests"`
 	// Analysis is the judgement of the run, written by the analysis package.
 	Analysis json.RawMessage `json:"analysis,omitempty"`
+	// Search is set when the result is a breakpoint search (`spike find`):
+	// its steps and answer, written by package engine/search. The windows
+	// are then the steps' windows laid end to end.
+	Search json.RawMessage `json:"search,omitempty"`
 }
 
 // Meta describes a run.

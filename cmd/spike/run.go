@@ -13,7 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spikeload/spike/analysis"
+	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/engine/search"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -26,6 +29,8 @@ type RunOptions struct {
 	OutDir    string
 	// Fix lists example-app fixes to switch on when the target is demo.
 	Fix string
+	// Gate holds the release-gate flags (gate.go).
+	Gate GateOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -44,10 +49,15 @@ table and writes result.json to the output folder.
 Ctrl-C stops the run early: spike stops sending, waits for requests in flight,
 and still writes what it measured, marked partial (exit code 130).
 
-Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.`,
+` + gateHelp + `
+
+Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
+or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
-  spike run launch.yaml --baseline 40 --time-scale 60`,
+  spike run launch.yaml --baseline 40 --time-scale 60
+  spike run smoke.yaml --gate --junit junit.xml --summary summary.md
+  spike run smoke.yaml --gate --baseline-result last/result.json`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -61,6 +71,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 130 interrupted.
 	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
 	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json (default spike-results/NAME-TIMESTAMP)")
 	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
+	addGateFlags(cmd, &opts.Gate)
 	return cmd
 }
 
@@ -78,7 +89,10 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if opts.Fix != "" && plan.Target != "demo" {
 		return usageErr("--fix applies only to the built-in example app (target demo), not %s", plan.Target)
 	}
-	return runPlanTo(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now))
+	if err := opts.Gate.prepare(plan); err != nil {
+		return err
+	}
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate)
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -92,6 +106,11 @@ func outDir(dir, name string, now func() time.Time) string {
 // runPlanTo runs plan (starting the example app when its target is demo),
 // writes the outputs into out and prints the summary.
 func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string) error {
+	return runPlanGated(ctx, ios, plan, fix, out, nil)
+}
+
+// runPlanGated is runPlanTo, then the release gate (nil: none).
+func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions) error {
 	target := plan.Target
 	if target == "demo" {
 		srv, err := startDemo(ctx, ios, fix)
@@ -109,27 +128,42 @@ func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, o
 	if res == nil {
 		return runErr
 	}
-	if _, err := writeOutputs(ios, res, out); err != nil {
+	a, err := writeOutputs(ios, res, out)
+	if err != nil {
 		return err
 	}
+	gateErr := gate.apply(ios, plan, res, a, out)
 	if runErr != nil {
 		return runErr
 	}
 	if res.Meta.Partial {
 		return withCode(exitInterrupted, errors.New("interrupted: the result is partial"))
 	}
-	return nil
+	return gateErr
 }
 
-// writeOutputs writes result.json into out and prints the summary.
-func writeOutputs(ios *IOStreams, res *engine.Result, out string) (any, error) {
+// writeOutputs analyses res, writes result.json and report.html into out,
+// and prints the per-request table and the verdict. It returns the analysis.
+func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Analysis, error) {
+	a := analysis.Analyze(res, analysis.Options{})
+	if err := analysis.Attach(res, a); err != nil {
+		return nil, err
+	}
 	resultPath := filepath.Join(out, "result.json")
 	if err := res.WriteFile(resultPath); err != nil {
 		return nil, err
 	}
+	reportPath := filepath.Join(out, "report.html")
+	if err := charts.WriteFile(reportPath, res, a); err != nil {
+		return nil, err
+	}
 	printRequestTable(ios, res)
-	fmt.Fprintf(ios.ErrOut, "\nresult: %s\n", resultPath)
-	return nil, nil
+	fmt.Fprintln(ios.Out)
+	if err := a.WriteVerdict(ios.Out); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(ios.ErrOut, "\nresult: %s\nreport: %s\n", resultPath, reportPath)
+	return a, nil
 }
 
 // executePlan runs plan against target, showing live status on ios.ErrOut.
@@ -140,7 +174,11 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 	status := newStatusLine(ios)
 	res, err := engine.Run(ctx, engine.Config{
 		Plan: plan, Target: target, Version: version, OnProgress: status.update,
+		Abort: search.AbortRule(plan),
 	})
+	if res != nil && res.Meta.Aborted {
+		fmt.Fprintf(ios.ErrOut, "spike: stopped early: %s\n", res.Meta.AbortReason)
+	}
 	status.done()
 	if res != nil && res.Meta.Partial {
 		fmt.Fprintln(ios.ErrOut, "spike: interrupted; writing what was measured (partial)")

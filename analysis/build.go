@@ -1,0 +1,647 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// layerState is the working state of one layer while the report is built.
+type layerState struct {
+	rep       LayerReport
+	idx       int // into a.layers; -1 for a synthesised backend entry
+	cracked   []episode
+	broke     []episode
+	firstFail int
+	severity  float64
+	wide      *wideFailure
+	// collateral is set on a layer whose failures are the backend's: the
+	// same 5xx, with the same message, as every other endpoint.
+	collateral *wideFailure
+}
+
+// build assembles the Analysis from the judged windows.
+func (a *analyzer) build() *Analysis {
+	out := &Analysis{
+		Version: Version,
+		Settings: Settings{
+			Sustain: a.sustain, CrackFactor: a.factor, Knee: a.knee, MinSamples: int(a.minSamples),
+			SLO: limitsOf(a.top), BaselineRPS: a.baseline, LowLoadRPS: a.lowRate,
+			WindowMs: a.winSec * 1000,
+		},
+	}
+	for _, l := range a.low {
+		if l {
+			out.Settings.LowLoadWindows++
+		}
+	}
+	out.Windows = a.windowChecks()
+
+	// Overall breaks and cracks.
+	eps := a.episodes(a.overallSt)
+	for _, e := range eps {
+		out.Breaks = append(out.Breaks, Episode{Start: *a.point(e.start), Recovered: a.point(e.end)})
+	}
+	if c := a.cracks(func(w int) stat { return a.overall[w] }, a.lowOverall); len(c) > 0 {
+		out.Cracked = a.point(c[0].start)
+	}
+
+	out.Requests = a.requestReports()
+	states := a.layerStates(out.Requests)
+	breakStart := -1
+	if len(eps) > 0 {
+		breakStart = eps[0].start
+	}
+	ordered := a.order(states, breakStart)
+	for _, s := range ordered {
+		a.describe(s, out.Requests)
+		out.Layers = append(out.Layers, s.rep)
+	}
+
+	gen, coincide, unproven := a.generator(breakStart)
+	out.Generator = gen
+	out.Readiness = a.readiness(out)
+	out.Headers = a.audit(out.Requests)
+	out.Recommendations = a.recommend(out)
+	out.Verdict = a.verdict(out, eps, coincide, unproven)
+	if a.r.Meta.Partial {
+		a.note("the run was interrupted: it is judged on the windows it recorded")
+	}
+	out.Notes = a.notes
+	return out
+}
+
+// windowChecks renders the judged windows.
+func (a *analyzer) windowChecks() []WindowCheck {
+	out := make([]WindowCheck, a.nwin)
+	check := func(s stat, st Status, failed []string) Check {
+		return Check{Status: st, Count: s.count, Errors: s.errors, P95Ms: ms(s.p95), P99Ms: ms(s.p99), Failed: failed}
+	}
+	for w := range a.nwin {
+		win := &a.r.Windows[w]
+		wc := WindowCheck{
+			Index: w, AtMs: ms(win.Start), PlannedRPS: win.PlannedRate,
+			SentRPS: float64(win.Sent) / a.winSec, OKRPS: float64(win.OK) / a.winSec,
+			GeneratorBound: a.bound[w],
+			Overall:        check(a.overall[w], a.overallSt[w], a.failed[w]),
+		}
+		for l, name := range a.layers {
+			s := a.layerStat[w][l]
+			if s.count == 0 && s.samples == 0 {
+				continue
+			}
+			if wc.Layers == nil {
+				wc.Layers = make(map[string]Check, len(a.layers))
+			}
+			wc.Layers[name] = check(s, a.layerSt[w][l], a.layerFail[w][l])
+		}
+		for i, name := range a.names {
+			if !a.hasReq[w][i] {
+				continue
+			}
+			if wc.Requests == nil {
+				wc.Requests = make(map[string]Check, len(a.names))
+			}
+			wc.Requests[name] = check(a.reqStat[w][i], a.reqStatus(w, i), a.reqFail[w][i])
+		}
+		out[w] = wc
+	}
+	return out
+}
+
+// peak returns the highest p95 of windows judged with enough samples.
+func (a *analyzer) peak(series func(w int) stat) (float64, *Point) {
+	best, at := 0.0, -1
+	for w := range a.nwin {
+		s := series(w)
+		if a.bound[w] || s.samples < a.minSamples {
+			continue
+		}
+		if v := ms(s.p95); v > best {
+			best, at = v, w
+		}
+	}
+	return best, a.point(at)
+}
+
+// requestReports builds one report per request.
+func (a *analyzer) requestReports() []RequestReport {
+	out := make([]RequestReport, len(a.names))
+	for i, name := range a.names {
+		info, t, at := a.info[i], a.totals[i], a.attrib[i]
+		rr := RequestReport{
+			Name: name, Method: info.Method, URL: info.URL, Layer: at.layer, Evidence: at.evidence,
+			Share: info.Share, Count: t.Count, Errors: t.Errors, Statuses: t.Statuses,
+			P95Ms: ms(t.Latency.P95), LowErrorRate: a.lowReq[i].errorRate(),
+			Timing: at.comps, CacheHits: at.cacheHits,
+		}
+		if a.lowReq[i].samples >= a.minSamples {
+			rr.LowP95Ms = ms(a.lowReq[i].p95)
+		}
+		series := func(w int) stat { return a.reqStat[w][i] }
+		rr.PeakP95Ms, rr.PeakAt = a.peak(series)
+		if c := a.cracks(series, a.lowReq[i]); len(c) > 0 {
+			rr.Cracked = a.point(c[0].start)
+		}
+		st := make([]Status, a.nwin)
+		for w := range a.nwin {
+			st[w] = a.reqStatus(w, i)
+		}
+		if e := a.episodes(st); len(e) > 0 {
+			rr.Broke = a.point(e[0].start)
+		}
+		out[i] = rr
+	}
+	return out
+}
+
+// layerStates builds the per-layer facts: cracks, breaks, peaks, totals.
+func (a *analyzer) layerStates(reqs []RequestReport) []*layerState {
+	var out []*layerState
+	for l, name := range a.layers {
+		s := &layerState{idx: l, firstFail: math.MaxInt}
+		rep := &s.rep
+		rep.Layer = name
+		for _, i := range a.layerReqs[l] {
+			rep.Requests = append(rep.Requests, a.names[i])
+			rep.Share += reqs[i].Share
+			rep.Count += reqs[i].Count
+			rep.Errors += reqs[i].Errors
+			for code, n := range reqs[i].Statuses {
+				if rep.Statuses == nil {
+					rep.Statuses = map[string]uint64{}
+				}
+				rep.Statuses[code] += n
+			}
+		}
+		if a.lowLayer[l].samples >= a.minSamples {
+			rep.LowP95Ms = ms(a.lowLayer[l].p95)
+		}
+		rep.LowErrorRate = a.lowLayer[l].errorRate()
+		series := func(w int) stat { return a.layerStat[w][l] }
+		rep.PeakP95Ms, rep.PeakAt = a.peak(series)
+		s.cracked = a.cracks(series, a.lowLayer[l])
+		if len(s.cracked) > 0 {
+			rep.Cracked = a.point(s.cracked[0].start)
+		}
+		st := make([]Status, a.nwin)
+		for w := range a.nwin {
+			st[w] = a.layerSt[w][l]
+			if st[w] == StatusFail && w < s.firstFail {
+				s.firstFail = w
+			}
+		}
+		s.broke = a.episodes(st)
+		if len(s.broke) > 0 {
+			b := s.broke[0]
+			rep.Broke, rep.Recovered = a.point(b.start), a.point(b.end)
+			// Severity in the break's first window: p95 over its low-load
+			// p95, and the error rate, for ordering same-window breaks.
+			ws := a.layerStat[b.start][l]
+			if low := a.lowLayer[l].p95; low > 0 {
+				s.severity = float64(ws.p95) / float64(low)
+			}
+			s.severity += 10 * ws.errorRate()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// wideFailure is a failure across most endpoints at once: the backend.
+type wideFailure struct {
+	window         int
+	failing, total int
+	layers         int
+	statuses       map[string]uint64
+	message        string // the detail of the most frequent 5xx error sample
+}
+
+// wideAt checks for 5xx responses across most endpoints in the windows from
+// w (2 × sustain of them): at least 60% of the requests with responses there,
+// at least 3 of them (or all, with fewer), in at least two layers.
+func (a *analyzer) wideAt(w int) *wideFailure {
+	end := min(a.nwin, w+2*a.sustain)
+	wf := &wideFailure{window: w, statuses: map[string]uint64{}}
+	layers := map[int]bool{}
+	for i, name := range a.names {
+		seen, failing := false, false
+		for k := w; k < end; k++ {
+			if !a.hasReq[k][i] {
+				continue
+			}
+			seen = true
+			for code, n := range a.r.Windows[k].Requests[name].Statuses {
+				if c, err := strconv.Atoi(code); err == nil && c >= 500 && c <= 504 && n > 0 {
+					failing = true
+					wf.statuses[code] += n
+				}
+			}
+		}
+		if seen {
+			wf.total++
+		}
+		if failing {
+			wf.failing++
+			layers[a.layerOf[i]] = true
+		}
+	}
+	wf.layers = len(layers)
+	need := min(3, wf.total)
+	if wf.total < 2 || wf.failing < need || float64(wf.failing) < 0.6*float64(wf.total) || wf.layers < 2 {
+		return nil
+	}
+	all := make([]int, len(a.names))
+	for i := range all {
+		all[i] = i
+	}
+	wf.message = topServerDetail(a.gather(all, 0, 0).samples)
+	return wf
+}
+
+// order sorts the layers: broken ones by break window, ties by which
+// degraded first (earlier crack, earlier first failing window, worse
+// degradation), then the others in canonical order. A failure across most
+// endpoints at the first break puts the backend first.
+func (a *analyzer) order(states []*layerState, breakStart int) []*layerState {
+	var broken, rest []*layerState
+	for _, s := range states {
+		if s.rep.Broke != nil {
+			broken = append(broken, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	crackW := func(s *layerState) int {
+		if s.rep.Cracked == nil {
+			return math.MaxInt
+		}
+		return s.rep.Cracked.Window
+	}
+	slices.SortStableFunc(broken, func(x, y *layerState) int {
+		return cmp.Or(
+			cmp.Compare(x.rep.Broke.Window, y.rep.Broke.Window),
+			cmp.Compare(crackW(x), crackW(y)),
+			cmp.Compare(x.firstFail, y.firstFail),
+			cmp.Compare(y.severity, x.severity),
+		)
+	})
+	first := breakStart
+	if len(broken) > 0 && (first < 0 || broken[0].rep.Broke.Window < first) {
+		first = broken[0].rep.Broke.Window
+	}
+	if first >= 0 {
+		if wf := a.wideAt(first); wf != nil {
+			var be *layerState
+			for k, s := range broken {
+				if s.rep.Layer == LayerBackend {
+					be = s
+					broken = slices.Delete(broken, k, k+1)
+					break
+				}
+			}
+			if be == nil {
+				for k, s := range rest {
+					if s.rep.Layer == LayerBackend {
+						be = s
+						rest = slices.Delete(rest, k, k+1)
+						break
+					}
+				}
+			}
+			if be == nil {
+				be = &layerState{idx: -1, firstFail: first}
+				be.rep.Layer = LayerBackend
+				be.rep.Requests = []string{}
+			}
+			be.wide = wf
+			if be.rep.Broke == nil || be.rep.Broke.Window > first {
+				be.rep.Broke = a.point(first)
+				be.rep.Recovered = nil
+				if breakStart == first {
+					// The whole target's break is the backend's.
+					eps := a.episodes(a.overallSt)
+					be.rep.Recovered = a.point(eps[0].end)
+				}
+			}
+			broken = append([]*layerState{be}, broken...)
+			for _, s := range broken[1:] {
+				if s.idx >= 0 && wf.message != "" && topServerDetail(a.gather(a.layerReqs[s.idx], 0, 0).samples) == wf.message {
+					s.collateral = wf
+					s.rep.Collateral = true
+				}
+			}
+		}
+	}
+	for k, s := range broken {
+		s.rep.Rank = k + 1
+		for _, o := range broken {
+			if o != s && o.rep.Broke.Window == s.rep.Broke.Window {
+				s.rep.SameWindow = append(s.rep.SameWindow, o.rep.Layer)
+			}
+		}
+	}
+	return append(broken, rest...)
+}
+
+// describe fills a layer's symptom and cause.
+func (a *analyzer) describe(s *layerState, reqs []RequestReport) {
+	if s.rep.Broke == nil && s.rep.Cracked == nil {
+		return
+	}
+	s.rep.Symptom = a.symptom(s, reqs)
+	s.rep.Cause = causes[s.rep.Layer]
+	if s.rep.Symptom.Class == SymptomErrorsAcrossEndpoints {
+		s.rep.Cause = causes[LayerBackend]
+	}
+	if s.collateral != nil {
+		s.rep.Symptom.Class = SymptomErrorsAcrossEndpoints
+		s.rep.Symptom.Text = fmt.Sprintf("the same 5xx as every endpoint (%q), not a failure of its own: see the backend; %s",
+			shorten(s.collateral.message, 70), s.rep.Symptom.Text)
+		s.rep.Cause = causes[LayerBackend]
+	}
+}
+
+// causes are the likely causes of the DESIGN.md table.
+var causes = map[string]string{
+	LayerDatabase:   "too many concurrent queries for the pool, nothing cached",
+	LayerBackend:    "one instance, no horizontal scaling",
+	LayerFrontend:   "heavy unoptimised assets served by the app itself, no CDN",
+	LayerThirdParty: "no queue and no retry/backoff in front of a rate-limited API",
+	LayerAuth:       "session store local to one process, not shared",
+}
+
+// generator reports on spike's own sending and decides whether generator
+// lag coincides with the first violation (or the first break), and whether
+// the planned peak went untested because of it.
+func (a *analyzer) generator(breakStart int) (g Generator, coincide, unproven bool) {
+	firstBound := -1
+	for w := range a.nwin {
+		win := &a.r.Windows[w]
+		g.MaxLagMs = max(g.MaxLagMs, ms(win.Lag.P99))
+		if win.Sent < win.Planned {
+			g.Unsent += win.Planned - win.Sent
+		}
+		if a.bound[w] {
+			g.BoundWindows++
+			if firstBound < 0 {
+				firstBound = w
+			}
+		}
+		if a.material[w] {
+			g.MaterialWindows++
+		}
+	}
+	g.FirstBound = a.point(firstBound)
+	if firstBound < 0 {
+		return g, false, false
+	}
+	boundIn := func(from, to int) int {
+		for w := max(0, from); w <= min(to, a.nwin-1); w++ {
+			if a.material[w] {
+				return w
+			}
+		}
+		return -1
+	}
+	ref := -1
+	switch {
+	case breakStart >= 0:
+		ref = boundIn(breakStart-a.sustain, breakStart-1)
+	default:
+		if v := slices.Index(a.rawOverall, StatusFail); v >= 0 {
+			ref = boundIn(v-a.sustain, v+a.sustain-1)
+		}
+	}
+	coincide = ref >= 0
+	if !coincide && breakStart < 0 {
+		// No break: was the planned peak tested, or only sent by a lagging
+		// generator?
+		maxPass, peak := 0.0, 0.0
+		for w := range a.nwin {
+			r := a.r.Windows[w].PlannedRate
+			peak = max(peak, r)
+			if a.overallSt[w] == StatusPass {
+				maxPass = max(maxPass, r)
+			}
+		}
+		if peak > 1.05*maxPass {
+			var above, boundAbove int
+			for w := range a.nwin {
+				if a.r.Windows[w].PlannedRate > 1.05*maxPass {
+					above++
+					if a.material[w] {
+						boundAbove++
+						if ref < 0 {
+							ref = w
+						}
+					}
+				}
+			}
+			unproven = boundAbove > 0 && 2*boundAbove >= above
+		}
+	}
+	if !coincide && !unproven {
+		return g, false, false
+	}
+	g.Coincides = coincide
+	// The load spike could send: the planned rate of the last good window
+	// before the lag began; else the best rate it sent.
+	for w := ref - 1; w >= 0; w-- {
+		if !a.material[w] && a.overall[w].count > 0 {
+			g.LimitRPS = a.r.Windows[w].PlannedRate
+			break
+		}
+	}
+	if g.LimitRPS == 0 {
+		for w := range a.nwin {
+			g.LimitRPS = max(g.LimitRPS, float64(a.r.Windows[w].Sent)/a.winSec)
+		}
+	}
+	return g, coincide, unproven
+}
+
+// verdict decides the run's status and writes its headline.
+func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool) Verdict {
+	v := Verdict{}
+	v.PeakRPS = a.r.Plan.PeakRate
+	for _, win := range a.r.Windows {
+		v.PeakRPS = max(v.PeakRPS, win.PlannedRate)
+	}
+	v.PeakMultiple = a.multiple(v.PeakRPS)
+	v.Knee = a.kneePoint()
+	if !coincide && !unproven {
+		// An inconclusive run blames nothing on the target.
+		for _, l := range out.Layers {
+			if l.Rank > 0 {
+				v.Order = append(v.Order, l.Layer)
+			}
+		}
+		for k, r := range out.Recommendations {
+			if k == 3 {
+				break
+			}
+			v.Fixes = append(v.Fixes, r.Title)
+		}
+	}
+	judged := slices.Contains(a.overallSt, StatusPass) || slices.Contains(a.overallSt, StatusFail)
+
+	switch {
+	case coincide || unproven:
+		g := out.Generator
+		v.Status = StatusInconclusive
+		v.Headline = fmt.Sprintf("inconclusive: spike could not send the planned load above %s req/s", fmtRate(g.LimitRPS))
+		if coincide {
+			v.Reason = "the first SLO violation coincides with generator lag: spike, not the target, may have fallen behind"
+		} else {
+			v.Reason = fmt.Sprintf("the target held the SLO up to the load spike could send; the planned peak of %s req/s was never sent on time", fmtRate(v.PeakRPS))
+		}
+		conns := a.r.Plan.Options.Connections
+		v.Advice = fmt.Sprintf("give spike more connections (options.connections, now %d) or shard the run over several machines (spike run --shard i/N); worst send lag p99 %s, %d planned requests unsent",
+			conns, fmtMs(g.MaxLagMs), g.Unsent)
+		if g.FirstBound != nil {
+			if at, held := a.capacity(g.FirstBound.Window); at >= 0 && held > 0 {
+				v.Capacity = a.point(at)
+			}
+		}
+		return v
+	case len(eps) > 0:
+		v.Status = StatusFail
+		v.Breakpoint = a.point(eps[0].start)
+		v.Recovered = a.point(eps[0].end)
+		if at, _ := a.capacity(eps[0].start); at >= 0 {
+			v.Capacity = a.point(at)
+		}
+	case !judged && a.r.Meta.Aborted:
+		v.Status = StatusFail
+		v.Headline = "spike stopped the run early: " + a.r.Meta.AbortReason
+		return v
+	case !judged:
+		v.Status = StatusInconclusive
+		v.Headline = "inconclusive: no window held enough responses to judge"
+		v.Reason = fmt.Sprintf("every window had fewer than %d latency samples or no responses", a.minSamples)
+		v.Advice = "run longer, at a higher rate, or with a longer window (options.window)"
+		return v
+	default:
+		v.Status = StatusPass
+		if at, _ := a.capacity(a.nwin); at >= 0 {
+			v.Capacity = a.point(at)
+		}
+	}
+
+	// The first broken layer (or, with no layer break, the most degraded).
+	var first *LayerReport
+	for k := range out.Layers {
+		if out.Layers[k].Rank == 1 {
+			first = &out.Layers[k]
+		}
+	}
+	if first == nil && v.Status == StatusFail {
+		first = a.mostDegraded(out, eps[0].start)
+	}
+	if first != nil {
+		v.FirstLayer = first.Layer
+		if first.Symptom != nil {
+			v.Symptom = first.Symptom.Text
+		}
+		v.Cause = first.Cause
+	}
+
+	switch v.Status {
+	case StatusFail:
+		held := "it never held the SLO for " + plural(uint64(a.sustain), "window", "windows")
+		if v.Capacity != nil {
+			held = "it held " + v.Capacity.at()
+		}
+		what := "the target"
+		if v.FirstLayer != "" {
+			what = "the " + v.FirstLayer
+		}
+		v.Headline = fmt.Sprintf("%s broke first at %s", capital(what), v.Breakpoint.at())
+		if first != nil && first.Symptom != nil {
+			v.Headline += ": " + shortSymptom[first.Symptom.Class]
+		}
+		v.Headline += "; " + held
+	case StatusPass:
+		v.Headline = "The target held the SLO"
+		if v.Capacity != nil {
+			v.Headline += " up to " + v.Capacity.at()
+		}
+		if v.PeakRPS > 0 {
+			v.Headline += fmt.Sprintf(", the planned peak was %s req/s", fmtRate(v.PeakRPS))
+		}
+		var cracked []string
+		for _, l := range out.Layers {
+			if l.Cracked != nil {
+				cracked = append(cracked, fmt.Sprintf("%s from %s", l.Layer, l.Cracked.at()))
+			}
+		}
+		if len(cracked) > 0 {
+			v.Headline += "; cracks: " + joinAnd(cracked)
+		} else {
+			v.Headline += "; nothing cracked"
+		}
+	}
+	return v
+}
+
+// mostDegraded picks, when the whole target broke but no single layer did,
+// the layer with the most errors (then the worst p95 growth) in the break's
+// first windows.
+func (a *analyzer) mostDegraded(out *Analysis, start int) *LayerReport {
+	best, bestErr, bestGrowth := -1, uint64(0), 0.0
+	end := min(a.nwin, start+a.sustain)
+	for k := range out.Layers {
+		l := slices.Index(a.layers, out.Layers[k].Layer)
+		if l < 0 {
+			continue
+		}
+		var errs uint64
+		growth := 0.0
+		for w := start; w < end; w++ {
+			s := a.layerStat[w][l]
+			errs += s.errors
+			if low := a.lowLayer[l].p95; low > 0 {
+				growth = max(growth, float64(s.p95)/float64(low))
+			}
+		}
+		if best < 0 || errs > bestErr || (errs == bestErr && growth > bestGrowth) {
+			best, bestErr, bestGrowth = k, errs, growth
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return &out.Layers[best]
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// joinAnd joins "a", "b" and "c".
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	s := ""
+	for k, it := range items {
+		switch {
+		case k == 0:
+			s = it
+		case k == len(items)-1:
+			s += " and " + it
+		default:
+			s += ", " + it
+		}
+	}
+	return s
+}
