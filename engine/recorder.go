@@ -13,11 +13,13 @@ import (
 )
 
 // Generator self-check thresholds: a window is GeneratorBound when its send
-// lag p99 exceeds MaxLagP99, or fewer than MinSentShare of its planned
-// requests were sent.
+// lag p99 exceeds MaxLagP99 (with at least MinLagged late requests), or
+// fewer than MinSentShare of its planned requests were sent.
 const (
 	MaxLagP99    = 10 * time.Millisecond
 	MinSentShare = 0.98
+	// MinLagged is the fewest late requests that make a window's lag count.
+	MinLagged = 2
 )
 
 // Sample is one finished request, as the recorder sees it. Times are offsets
@@ -71,6 +73,7 @@ type liveWindow struct {
 	sent       uint64
 	ok, errs   uint64
 	all, lag   *hdrhistogram.Histogram
+	lagged     uint64 // requests sent more than MaxLagP99 late
 	reqs       []*liveReq
 }
 
@@ -269,6 +272,9 @@ func (r *Recorder) Add(s *Sample) {
 	}
 	_ = w.all.RecordValue(us(lat))
 	_ = w.lag.RecordValue(us(lag))
+	if lag > MaxLagP99 {
+		w.lagged++
+	}
 	wr := w.reqs[s.Req]
 	if wr == nil {
 		wr = &liveReq{hist: r.hist()}
@@ -392,7 +398,12 @@ func (r *Recorder) closeNext() {
 		r.release(w.all)
 		r.release(w.lag)
 	}
-	out.GeneratorBound = out.Lag.P99 > MaxLagP99 || (w.planned > 0 && float64(w.sent) < MinSentShare*float64(w.planned))
+	// Lag p99 over the limit means more than 1% of the window's requests
+	// left late. In a sparse window one scheduling hiccup is already "1%",
+	// so at least MinLagged late requests are needed before the window is
+	// blamed on the generator.
+	lagBound := out.Lag.P99 > MaxLagP99 && w.lagged >= MinLagged
+	out.GeneratorBound = lagBound || (w.planned > 0 && float64(w.sent) < MinSentShare*float64(w.planned))
 	for i, q := range w.reqs {
 		if q == nil {
 			continue

@@ -240,3 +240,30 @@ requests:
 		}
 	}
 }
+
+func TestRecorder_OneHiccupIsNotGeneratorBound(t *testing.T) {
+	t.Parallel()
+	p := testPlan(t, `
+target: http://127.0.0.1:1
+baseline: 20
+stages:
+  - hold: {duration: 2s}
+requests:
+  - {name: a, url: /a}
+`)
+	r := NewRecorder(p)
+	total := p.Curve.Total()
+	for seq := uint64(0); seq < total; seq++ {
+		at := p.Curve.TimeOf(seq)
+		s := Sample{Req: 0, Seq: seq, Intended: at, Sent: at, End: at + time.Millisecond, Code: 200}
+		if seq == 3 || seq == 25 || seq == 27 {
+			s.Sent += 15 * time.Millisecond // window 0: one hiccup; window 1: two
+		}
+		r.Add(&s)
+	}
+	r.CloseDue(time.Hour)
+	windows, _ := r.Finish()
+	if windows[0].GeneratorBound || !windows[1].GeneratorBound {
+		t.Errorf("generator-bound = %v, %v; want one late request tolerated, two not", windows[0].GeneratorBound, windows[1].GeneratorBound)
+	}
+}
