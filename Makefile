@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test vet fmt-check fuzz bench demo clean
+.PHONY: build test vet fmt-check fuzz bench bench-compare demo clean
 
 build:
 	$(GO) build -o bin/spike ./cmd/spike
@@ -22,6 +22,10 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# spike side by side with wrk and vegeta's CLI on this machine (loopback, ~1 min).
+bench-compare:
+	examples/bench/compare.sh 10
 
 demo:
 	$(GO) run ./cmd/spike demo

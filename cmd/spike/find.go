@@ -139,6 +139,9 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 		return usageErr("%s", strings.TrimPrefix(err.Error(), "find: "))
 	}
 
+	if cfg.MaxRate > 0 {
+		warnIfOverCeiling(opts.IO, cfg.MaxRate, "")
+	}
 	target := plan.Target
 	if target == "demo" {
 		srv, err := startDemo(ctx, opts.IO, opts.Fix)

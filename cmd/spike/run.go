@@ -120,6 +120,8 @@ func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix
 		defer srv.Close()
 		target = srv.URL()
 	}
+	peak, _ := plan.Peak()
+	warnIfOverCeiling(ios, peak, "")
 	raiseFileLimit()
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
