@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // FieldError is one problem in a scenario file, with its position.
@@ -148,9 +149,55 @@ func yamlErr(file string, err error) error {
 			fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
 		}
 		fe.Msg = strings.TrimSpace(strings.ReplaceAll(fe.Msg, "\n", " "))
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			// go-yaml names the Go type ("Go struct field Scenario.Options
+			// of type int"); say it in the scenario's own words instead.
+			if tk := te.GetToken(); tk != nil {
+				if key := keyBefore(tk); key != "" {
+					fe.Field = key
+					fe.Msg = fmt.Sprintf("want %s, got %q", yamlKind(fe.Msg), tk.Value)
+				}
+			}
+		}
 		return &LoadError{Errs: []*FieldError{fe}}
 	}
 	return &LoadError{Errs: []*FieldError{{File: file, Msg: err.Error()}}}
+}
+
+// keyBefore returns the mapping key a value token belongs to, or "".
+func keyBefore(tk *token.Token) string {
+	p := tk.Prev
+	if p == nil || p.Type != token.MappingValueType {
+		return ""
+	}
+	if k := p.Prev; k != nil && k.Position != nil && k.Value != "" {
+		return k.Value
+	}
+	return ""
+}
+
+// yamlKind describes the Go type named at the end of a go-yaml type error.
+func yamlKind(msg string) string {
+	i := strings.LastIndex(msg, "of type ")
+	if i < 0 {
+		return "another kind of value"
+	}
+	t := msg[i+len("of type "):]
+	switch {
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(t, "float"), strings.HasPrefix(t, "*float"):
+		return "a number"
+	case strings.HasPrefix(t, "bool"), strings.HasPrefix(t, "*bool"):
+		return "true or false"
+	case t == "string":
+		return "text"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	default:
+		return "a mapping"
+	}
 }
 
 func applyOverrides(sc *Scenario, ov Overrides, v *validator) {
