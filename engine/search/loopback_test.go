@@ -55,9 +55,9 @@ options: {window: 500ms, timeout: 5s}
 // req/s and checks the capacity found is within 10% of the truth, using at
 // most 2 minutes of load each. The searches run one after the other, with
 // 3 s steps (1 s warm-up) and a 6 s confirmation: about 2 minutes in all.
-// Under the race detector on a busy machine spike may fall behind at 800+
-// req/s; the search then reports itself inconclusive and the case is
-// skipped.
+// Under the race detector the 800 req/s case is skipped: the in-process
+// target and spike both slow down several times over, so the target's true
+// capacity is no longer 800 req/s. Without -race it runs.
 func TestFind_Loopback(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: searches real loopback targets for about two minutes")
@@ -74,6 +74,14 @@ func TestFind_Loopback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			truth := float64(tt.slots) / tt.hold.Seconds()
+			if raceEnabled && truth > 500 {
+				// The target runs in this test process: under the race
+				// detector on two cores neither it nor spike holds 800
+				// req/s reliably, so the truth itself is not known. Run
+				// `go test -run TestFind_Loopback ./engine/search/` (no
+				// -race) for this case.
+				t.Skip("800 req/s is checked without -race: the in-process target cannot hold it under the race detector")
+			}
 			srv := capacityTarget(tt.slots, tt.hold, max(3*tt.hold, 100*time.Millisecond))
 			defer srv.Close()
 			p, err := scenarios.Parse("loopback.yaml", []byte(fmt.Sprintf(loopbackScenario)), scenarios.Overrides{Target: srv.URL})
