@@ -403,7 +403,7 @@ func (a *analyzer) merge() {
 				if wr.Latency.Count == 0 || !(needMerge || a.low[w] || wantSlow) {
 					continue
 				}
-				bs, g, err := dec.decode(wr.Latency.Hist)
+				bs, g, err := dec.Decode(wr.Latency.Hist)
 				if err != nil || (len(bs) == 0 && wr.Latency.Count > 0) {
 					undecodable++
 					if wantSlow {
@@ -680,8 +680,8 @@ func countAbove(bs []bucket, g geometry, limit time.Duration) int64 {
 	}
 	lim := int64(limit / time.Microsecond)
 	var n int64
-	for k := len(bs) - 1; k >= 0 && g.value(bs[k].idx) > lim; k-- {
-		n += bs[k].count
+	for k := len(bs) - 1; k >= 0 && g.Value(bs[k].Idx) > lim; k-- {
+		n += bs[k].Count
 	}
 	return n
 }

@@ -30,7 +30,7 @@ func TestHistDecoder_MatchesLibrary(t *testing.T) {
 			}
 			merged.Merge(h)
 			enc := engine.Stats(h, true).Hist
-			bs, g, err := d.decode(enc)
+			bs, g, err := d.Decode(enc)
 			if err != nil {
 				t.Fatalf("trial %d: decode: %v", trial, err)
 			}
@@ -99,14 +99,14 @@ func TestHistDecoder_Errors(t *testing.T) {
 	t.Parallel()
 	var d histDecoder
 	for _, s := range []string{"!!!", "AAAA", "HIST" + "AAAAAAAAAAAA"} {
-		if _, _, err := d.decode(s); err == nil {
+		if _, _, err := d.Decode(s); err == nil {
 			t.Errorf("decode(%q) = nil error; want an error", s)
 		}
 	}
 	// The decoder still works after errors.
 	h := engine.NewHist()
 	_ = h.RecordValue(1234)
-	bs, _, err := d.decode(engine.Stats(h, true).Hist)
+	bs, _, err := d.Decode(engine.Stats(h, true).Hist)
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("decode after errors = (%v, %v); want one bucket", bs, err)
 	}
@@ -114,7 +114,7 @@ func TestHistDecoder_Errors(t *testing.T) {
 
 func decodeOK(t *testing.T, d *histDecoder, s string) ([]bucket, geometry) {
 	t.Helper()
-	bs, g, err := d.decode(s)
+	bs, g, err := d.Decode(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func BenchmarkHistDecoder(b *testing.B) {
 	var d histDecoder
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := d.decode(enc); err != nil {
+		if _, _, err := d.Decode(enc); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
+	"github.com/spikeload/spike/engine/hdrv2"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -59,7 +58,8 @@ type Recorder struct {
 	next     int // index of the next window to close
 	closed   []Window
 	totals   []*liveTotal
-	pool     []*hdrhistogram.Histogram
+	pool     []*hdrv2.Hist
+	sum      Summarizer // reused by every window and total it summarises
 	late     uint64
 	maxOpen  int
 	stopAt   time.Duration // run end for partial runs; curve duration otherwise
@@ -72,7 +72,7 @@ type liveWindow struct {
 	planned    uint64
 	sent       uint64
 	ok, errs   uint64
-	all, lag   *hdrhistogram.Histogram
+	all, lag   *hdrv2.Hist
 	lagged     uint64 // requests sent more than MaxLagP99 late
 	reqs       []*liveReq
 }
@@ -82,7 +82,7 @@ type liveReq struct {
 	statuses          map[int]uint64
 	kinds             [len(errorKinds)]uint64
 	bytesIn, bytesOut uint64
-	hist              *hdrhistogram.Histogram
+	hist              *hdrv2.Hist
 	timing            map[string]*TimingStat
 	badTiming         uint64
 }
@@ -95,9 +95,11 @@ type liveTotal struct {
 	errSamples   map[string]uint64
 }
 
+var p95Only = []float64{95}
+
 type intervalStats struct {
 	count, errs uint64
-	hist        *hdrhistogram.Histogram
+	hist        *hdrv2.Hist
 }
 
 // NewRecorder returns a recorder for the plan.
@@ -120,22 +122,33 @@ func NewRecorder(plan *scenarios.Plan) *Recorder {
 	}
 	r.cum[r.nwin] = plan.Curve.Total()
 	for range plan.Requests {
-		r.totals = append(r.totals, &liveTotal{liveReq: liveReq{hist: NewHist()}, errSamples: map[string]uint64{}})
+		r.totals = append(r.totals, &liveTotal{liveReq: liveReq{hist: newLiveHist()}, errSamples: map[string]uint64{}})
 	}
-	r.interval.hist = NewHist()
+	r.interval.hist = newLiveHist()
+	// Pay the first window's set-up before the run: histograms for two
+	// windows and the encoder's buffers. Done during the run, the page faults
+	// and allocations of the first close held up the pacer by several
+	// milliseconds on one CPU.
+	for i := 0; i < 2*(len(plan.Requests)+2); i++ {
+		r.pool = append(r.pool, newLiveHist())
+	}
+	warm := r.hist()
+	warm.Record(1)
+	r.sum.StatsOf(warm, true)
+	r.release(warm)
 	return r
 }
 
-func (r *Recorder) hist() *hdrhistogram.Histogram {
+func (r *Recorder) hist() *hdrv2.Hist {
 	if n := len(r.pool); n > 0 {
 		h := r.pool[n-1]
 		r.pool = r.pool[:n-1]
 		return h
 	}
-	return NewHist()
+	return newLiveHist()
 }
 
-func (r *Recorder) release(h *hdrhistogram.Histogram) {
+func (r *Recorder) release(h *hdrv2.Hist) {
 	if h != nil {
 		h.Reset()
 		r.pool = append(r.pool, h)
@@ -253,7 +266,7 @@ func (r *Recorder) Add(s *Sample) {
 	if !ok {
 		r.interval.errs++
 	}
-	_ = r.interval.hist.RecordValue(us(lat))
+	r.interval.hist.Record(us(lat))
 
 	idx := r.windowOf(s.Seq)
 	if idx < r.next {
@@ -270,8 +283,8 @@ func (r *Recorder) Add(s *Sample) {
 	if w.all == nil {
 		w.all, w.lag = r.hist(), r.hist()
 	}
-	_ = w.all.RecordValue(us(lat))
-	_ = w.lag.RecordValue(us(lag))
+	w.all.Record(us(lat))
+	w.lag.Record(us(lag))
 	if lag > MaxLagP99 {
 		w.lagged++
 	}
@@ -300,7 +313,7 @@ func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration) {
 	}
 	q.bytesIn += s.BytesIn
 	q.bytesOut += s.BytesOut
-	_ = q.hist.RecordValue(us(lat))
+	q.hist.Record(us(lat))
 	if s.Header == nil {
 		return
 	}
@@ -392,8 +405,8 @@ func (r *Recorder) closeNext() {
 		out.PlannedRate = (r.curve.Integral(w.end) - r.curve.Integral(w.start)) / d
 	}
 	if w.all != nil {
-		out.Latency = Stats(w.all, true)
-		l := Stats(w.lag, false)
+		out.Latency = r.sum.StatsOf(w.all, true)
+		l := r.sum.StatsOf(w.lag, false)
 		out.Lag = LagStats{P50: l.P50, P99: l.P99, Max: l.Max}
 		r.release(w.all)
 		r.release(w.lag)
@@ -408,16 +421,16 @@ func (r *Recorder) closeNext() {
 		if q == nil {
 			continue
 		}
-		out.Requests[r.reqs[i].Name] = q.export(true)
+		out.Requests[r.reqs[i].Name] = q.export(&r.sum, true)
 		r.release(q.hist)
 	}
 	r.closed = append(r.closed, out)
 }
 
-func (q *liveReq) export(encode bool) *WindowRequest {
+func (q *liveReq) export(z *Summarizer, encode bool) *WindowRequest {
 	wr := &WindowRequest{
 		Count: q.count, OK: q.ok, Errors: q.errs, BytesIn: q.bytesIn, BytesOut: q.bytesOut,
-		Latency: Stats(q.hist, encode), Timing: q.timing, BadTiming: q.badTiming,
+		Latency: z.StatsOf(q.hist, encode), Timing: q.timing, BadTiming: q.badTiming,
 	}
 	if len(q.statuses) > 0 {
 		wr.Statuses = make(map[string]uint64, len(q.statuses))
@@ -480,7 +493,7 @@ func (r *Recorder) Finish() ([]Window, []RequestTotal) {
 	}
 	totals := make([]RequestTotal, len(r.reqs))
 	for i, t := range r.totals {
-		wr := t.export(true)
+		wr := t.export(&r.sum, true)
 		rt := RequestTotal{
 			Name: r.reqs[i].Name, Count: wr.Count, OK: wr.OK, Errors: wr.Errors, Statuses: wr.Statuses,
 			ErrorKinds: wr.ErrorKinds, BytesIn: wr.BytesIn, BytesOut: wr.BytesOut, MaxBytesIn: t.maxBytes,
@@ -508,7 +521,7 @@ func (r *Recorder) Finish() ([]Window, []RequestTotal) {
 func (r *Recorder) Interval() (count, errs uint64, p95 time.Duration) {
 	count, errs = r.interval.count, r.interval.errs
 	if count > 0 {
-		p95 = time.Duration(r.interval.hist.ValueAtQuantile(95)) * time.Microsecond
+		p95 = time.Duration(r.interval.hist.Summarize(p95Only, nil).Values[0]) * time.Microsecond
 	}
 	r.interval.count, r.interval.errs = 0, 0
 	r.interval.hist.Reset()

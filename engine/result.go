@@ -9,6 +9,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/spikeload/spike/engine/hdrv2"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -228,25 +230,79 @@ func NewHist() *hdrhistogram.Histogram {
 }
 
 // Stats summarises h (in microseconds) and, if encode is set, keeps its
-// compressed encoding.
+// compressed encoding. The recorder uses a Summarizer, which reuses its
+// buffers across calls.
 func Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
-	s := LatencyStats{Count: h.TotalCount()}
-	if s.Count == 0 {
-		return s
+	var z Summarizer
+	return z.Stats(h, encode)
+}
+
+// statPercentiles are the percentiles LatencyStats carries.
+var statPercentiles = []float64{50, 90, 95, 99}
+
+// Summarizer computes LatencyStats and encodings of histograms, reusing its
+// encoder and buffers; the figures and bytes are hdrhistogram-go's. It is not
+// safe for concurrent use.
+type Summarizer struct {
+	enc  hdrv2.Encoder
+	g    hdrv2.Geometry
+	vals []int64
+}
+
+// Stats is the package-level Stats with reused buffers.
+func (z *Summarizer) Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
+	if h.TotalCount() == 0 {
+		return LatencyStats{}
 	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	s.Min = us(h.Min())
-	s.Max = us(h.Max())
-	s.Mean = time.Duration(h.Mean() * float64(time.Microsecond))
-	q := h.ValueAtPercentiles([]float64{50, 90, 95, 99})
-	s.P50, s.P90, s.P95, s.P99 = us(q[50]), us(q[90]), us(q[95]), us(q[99])
-	if encode {
-		if b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
-			s.Hist = string(b)
+	lo, hi, sig := h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures()
+	if !z.g.Configured || z.g.Lowest != lo || z.g.Highest != hi || int64(z.g.SigDigits) != sig {
+		g, err := hdrv2.NewGeometry(lo, hi, int32(sig))
+		if err != nil {
+			return LatencyStats{Count: h.TotalCount()}
 		}
+		z.g = g
+	}
+	counts := h.Export().Counts
+	s := z.stats(hdrv2.Summarize(&z.g, counts, statPercentiles, z.vals))
+	if encode {
+		s.Hist = z.enc.Encode(&z.g, counts)
 	}
 	return s
 }
+
+// StatsOf is Stats of one of the recorder's live histograms.
+func (z *Summarizer) StatsOf(h *hdrv2.Hist, encode bool) LatencyStats {
+	if h.Total() == 0 {
+		return LatencyStats{}
+	}
+	s := z.stats(h.Summarize(statPercentiles, z.vals))
+	if encode {
+		s.Hist = z.enc.EncodeHist(h)
+	}
+	return s
+}
+
+func (z *Summarizer) stats(sum hdrv2.Summary) LatencyStats {
+	z.vals = sum.Values
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	return LatencyStats{
+		Count: sum.Count, Min: us(sum.Min), Max: us(sum.Max),
+		Mean: time.Duration(sum.Mean * float64(time.Microsecond)),
+		P50:  us(sum.Values[0]), P90: us(sum.Values[1]), P95: us(sum.Values[2]), P99: us(sum.Values[3]),
+	}
+}
+
+// liveGeometry is the layout of the recorder's histograms: NewHist's.
+var liveGeometry = func() hdrv2.Geometry {
+	g, err := hdrv2.NewGeometry(histLowest, histHighest, histDigits)
+	if err != nil {
+		panic(err) // constants; covered by every test
+	}
+	return g
+}()
+
+// newLiveHist returns an empty recorder histogram, laid out as NewHist.
+func newLiveHist() *hdrv2.Hist { return hdrv2.NewHist(liveGeometry) }
 
 // WriteJSON writes r as indented JSON.
 func (r *Result) WriteJSON(w io.Writer) error {
