@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -109,8 +110,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Plan: planInfo(plan),
 	}
 
+	stopPacing := make(chan struct{})
+	var stopOnce sync.Once
+	stopAttack := func() {
+		stopOnce.Do(func() { close(stopPacing) })
+		atk.Stop()
+	}
+	defer stopAttack()
 	began := time.Now()
-	results := atk.Attack(tgt.Targeter(), plan.Curve, 0, "")
+	pc := &pacer{curve: plan.Curve, began: began, stop: stopPacing}
+	results := atk.Attack(tgt.Targeter(), pc, 0, "")
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
 	lastProgress := began
@@ -176,7 +185,7 @@ loop:
 					res.Meta.Aborted, res.Meta.AbortReason = true, reason
 					done = nil
 					stoppedAt = elapsed()
-					atk.Stop()
+					stopAttack()
 					rec.Stop(stoppedAt)
 					drain = time.After(plan.Options.Timeout + time.Second)
 					if sent >= tgt.calls.Load() {
@@ -190,7 +199,7 @@ loop:
 		case <-done:
 			done = nil
 			stoppedAt = elapsed()
-			atk.Stop()
+			stopAttack()
 			rec.Stop(stoppedAt)
 			res.Meta.Partial = true
 			drain = time.After(plan.Options.Timeout + time.Second)
@@ -203,12 +212,16 @@ loop:
 		}
 	}
 	if drain != nil {
-		// vegeta's pacer may be asleep until the next planned request; let
-		// it finish in the background rather than wait for it.
+		// Requests still in flight are not waited for: vegeta's workers
+		// finish them in the background and the pacer's timer is released
+		// after the last.
 		go func() {
 			for range results {
 			}
+			pc.close()
 		}()
+	} else {
+		pc.close()
 	}
 	progress()
 	res.Windows, res.Requests = rec.Finish()

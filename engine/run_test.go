@@ -116,6 +116,38 @@ requests:
 	}
 }
 
+// TestRun_FollowsA5xSpikeWithinOneWindow jumps from the baseline to 5x in
+// one second: the window holding the jump, and every window after it, sends
+// exactly what the curve planned for it.
+func TestRun_FollowsA5xSpikeWithinOneWindow(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	p := testPlan(t, `
+baseline: 60
+stages:
+  - hold: {duration: 1s}
+  - spike: {to: 5x, rise: 1s, duration: 2s}
+requests:
+  - {url: /}
+`)
+	res := runPlan(t, p, srv.URL)
+	if len(res.Windows) != 3 {
+		t.Fatalf("got %d windows; want 3", len(res.Windows))
+	}
+	if w := res.Windows[2]; w.Planned < 290 {
+		t.Fatalf("the last window plans %d requests; the spike should hold 300 req/s", w.Planned)
+	}
+	for _, w := range res.Windows {
+		if w.Sent != w.Planned {
+			t.Errorf("window %d: sent %d of %d planned", w.Index, w.Sent, w.Planned)
+		}
+		if w.GeneratorBound {
+			t.Errorf("window %d flagged generator-bound (lag p99 %v)", w.Index, w.Lag.P99)
+		}
+	}
+}
+
 // TestRun_NoCoordinatedOmission stalls the target for one second during a
 // fixed-rate run. A closed-loop tester would wait politely and report a few
 // slow requests; spike measures from each request's intended send time, so

@@ -16,16 +16,10 @@ cd "$(dirname "$0")/../.."
 DUR="${1:-10}"
 CONNS=64
 TMP="$(mktemp -d)"
-SINK_PID=""
-cleanup() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; rm -rf "$TMP"; }
+. examples/bench/lib.sh
+cleanup() { stop_sink; rm -rf "$TMP"; }
 trap cleanup EXIT
-
-PIN_T="" ; PIN_G=""
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then PIN_T="taskset -c 0"; PIN_G="taskset -c 1"; fi
-
-echo "building the target and spike…" >&2
-go build -o "$TMP/sink" ./examples/bench/sink
-go build -o "$TMP/spike" ./cmd/spike
+build_tools
 
 export PATH="$PATH:$(go env GOPATH)/bin"
 if ! command -v wrk >/dev/null; then
@@ -34,31 +28,6 @@ fi
 if ! command -v vegeta >/dev/null; then
   go install github.com/tsenart/vegeta/v12@v12.13.0 >/dev/null 2>&1 || echo "vegeta not available: skipped" >&2
 fi
-
-start_sink() { # $1: sleep per request
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
-  $PIN_T "$TMP/sink" -addr 127.0.0.1:0 -sleep "$1" >"$TMP/sink.out" 2>&1 &
-  SINK_PID=$!
-  for _ in $(seq 50); do [ -s "$TMP/sink.out" ] && break; sleep 0.1; done
-  ADDR="$(head -1 "$TMP/sink.out" | grep -oE '127\.0\.0\.1:[0-9]+')"
-}
-
-# measure NAME CMD…: runs CMD pinned to the generator core, keeps its output
-# in $TMP/NAME.out and its peak RSS (kB) in $TMP/NAME.rss.
-measure() {
-  local name="$1"; shift
-  /usr/bin/time -f "%M" -o "$TMP/$name.rss" $PIN_G "$@" >"$TMP/$name.out" 2>&1 || true
-}
-
-spike_scenario() { # $1 rate, $2 file
-  cat >"$2" <<YAML
-name: bench
-baseline: 1
-stages: [{hold: {rate: $1, duration: ${DUR}s}}]
-requests: [{url: /}]
-options: {connections: $CONNS, timeout: 5s}
-YAML
-}
 
 ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 
@@ -92,7 +61,7 @@ if command -v vegeta >/dev/null; then
   P99[vegeta]="$(grep '^Latencies' "$TMP/vegeta.out" | awk '{print $(NF-1)}' | tr -d ',')"
   RSS[vegeta]="$(tail -1 "$TMP/vegeta.rss")"
 fi
-spike_scenario 1000000 "$TMP/max.yaml"
+spike_scenario 1000000 "$DUR" "$TMP/max.yaml"
 measure spike "$TMP/spike" run "$TMP/max.yaml" --target "http://$ADDR" --out "$TMP/spike-max"
 read -r r p50 p99 < <(spike_figures "$TMP/spike-max")
 RPS[spike]="$r"; P50[spike]="${p50}ms*"; P99[spike]="${p99}ms*"; RSS[spike]="$(tail -1 "$TMP/spike.rss")"
@@ -114,7 +83,7 @@ if command -v vegeta >/dev/null; then
   measure vegeta10 sh -c "vegeta attack -rate=1000 -duration=${DUR}s -targets=$TMP/targets | vegeta report"
   printf "%-8s p50 %s  p99 %s\n" vegeta "$(grep '^Latencies' "$TMP/vegeta10.out" | awk '{print $(NF-4)}' | tr -d ',')" "$(grep '^Latencies' "$TMP/vegeta10.out" | awk '{print $(NF-1)}' | tr -d ',')"
 fi
-spike_scenario 1000 "$TMP/k.yaml"
+spike_scenario 1000 "$DUR" "$TMP/k.yaml"
 measure spike10 "$TMP/spike" run "$TMP/k.yaml" --target "http://$ADDR" --out "$TMP/spike-10"
 read -r r p50 p99 < <(spike_figures "$TMP/spike-10")
 printf "%-8s p50 %sms  p99 %sms  (sent %s req/s)\n" spike "$p50" "$p99" "$r"

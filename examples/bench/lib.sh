@@ -1,0 +1,39 @@
+# Shared by compare.sh and fixed.sh; sourced, not run. Expects TMP (a
+# scratch folder) and CONNS; sets SINK_PID and ADDR.
+
+PIN_T="" ; PIN_G=""
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then PIN_T="taskset -c 0"; PIN_G="taskset -c 1"; fi
+SINK_PID=""
+
+build_tools() {
+  echo "building the target and spike…" >&2
+  go build -o "$TMP/sink" ./examples/bench/sink
+  go build -o "$TMP/spike" ./cmd/spike
+}
+
+start_sink() { # $1: sleep per request
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
+  $PIN_T "$TMP/sink" -addr 127.0.0.1:0 -sleep "$1" >"$TMP/sink.out" 2>&1 &
+  SINK_PID=$!
+  for _ in $(seq 50); do [ -s "$TMP/sink.out" ] && break; sleep 0.1; done
+  ADDR="$(head -1 "$TMP/sink.out" | grep -oE '127\.0\.0\.1:[0-9]+')"
+}
+
+stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; SINK_PID=""; }
+
+# measure NAME CMD…: runs CMD pinned to the generator core, keeps its output
+# in $TMP/NAME.out and its peak RSS (kB) in $TMP/NAME.rss.
+measure() {
+  local name="$1"; shift
+  /usr/bin/time -f "%M" -o "$TMP/$name.rss" $PIN_G "$@" >"$TMP/$name.out" 2>&1 || true
+}
+
+spike_scenario() { # $1 rate, $2 seconds, $3 file
+  cat >"$3" <<YAML
+name: bench
+baseline: 1
+stages: [{hold: {rate: $1, duration: ${2}s}}]
+requests: [{url: /}]
+options: {connections: $CONNS, timeout: 5s}
+YAML
+}
