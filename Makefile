@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test vet fmt-check fuzz bench bench-compare demo clean
+.PHONY: build test vet fmt-check fuzz bench bench-compare bench-fixed demo clean
 
 build:
 	$(GO) build -o bin/spike ./cmd/spike
@@ -26,6 +26,10 @@ bench:
 # spike side by side with wrk and vegeta's CLI on this machine (loopback, ~1 min).
 bench-compare:
 	examples/bench/compare.sh 10
+
+# fixed 5,000 and 10,000 req/s, 10 runs of 10 s each: did spike keep up (~4 min).
+bench-fixed:
+	examples/bench/fixed.sh 10 10 5000 10000
 
 demo:
 	$(GO) run ./cmd/spike demo

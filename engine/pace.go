@@ -22,6 +22,17 @@ type pacer struct {
 	wake  wakeup
 }
 
+// The wake-up timer is armed for waits under armBelow (a runtime timer
+// further off is late by far less than its wait) and at rates up to armUpTo.
+// Above that rate the scheduler is seldom idle, and arming the timer for
+// every request was measured to make things worse: at 10,000 req/s on one
+// CPU, latency p50 swung between 0.3 and 5 ms from run to run, against a
+// steady 0.8 ms without it.
+const (
+	armBelow = 2 * time.Millisecond
+	armUpTo  = 6000 // req/s
+)
+
 // Pace implements vegeta.Pacer. It returns when request hits is due (or
 // at once when the run is stopping).
 func (p *pacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
@@ -30,7 +41,9 @@ func (p *pacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 	if stop || wait <= 0 {
 		return 0, stop
 	}
-	p.wake.arm(wait)
+	if wait < armBelow && p.curve.RateAt(elapsed) <= armUpTo {
+		p.wake.arm(wait)
+	}
 	if p.timer == nil {
 		p.timer = time.NewTimer(wait)
 	} else {

@@ -29,6 +29,7 @@ type sideInfo struct {
 // the scenario asked for, and counts response bytes without keeping them.
 type transport struct {
 	base *http.Transport
+	warm *warmConns
 	side sync.Map // seq (uint64) -> *sideInfo
 }
 
@@ -98,9 +99,10 @@ func newClient(o scenarios.Options) (*http.Client, *transport) {
 		conns = scenarios.DefaultConnections
 	}
 	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
+	warm := &warmConns{dial: dialer.DialContext}
 	base := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
+		DialContext:         warm.DialContext,
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     conns,
@@ -114,7 +116,7 @@ func newClient(o scenarios.Options) (*http.Client, *transport) {
 		TLSHandshakeTimeout: o.Timeout,
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // opt-in via options.insecure
 	}
-	tr := &transport{base: base}
+	tr := &transport{base: base, warm: warm}
 	client := &http.Client{
 		Transport: tr,
 		Timeout:   o.Timeout,
