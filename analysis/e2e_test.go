@@ -118,6 +118,14 @@ func TestAnalyze_EndToEnd(t *testing.T) {
 				t.Logf("first run inconclusive (%s; %d generator-bound windows, worst lag p99 %.0f ms); retrying once",
 					a.Verdict.Headline, a.Generator.BoundWindows, a.Generator.MaxLagMs)
 				res, a = runE2E(t, tt.cfg, tt.from, tt.peak)
+			} else if why := e2eMiss(a.Verdict, tt.layer, design.Rate); why != "" {
+				// The app's layers are built from semaphores and sleeps, but
+				// its handlers still need CPU: with every other package's
+				// tests running beside it, a run was seen to break late
+				// (82.7 req/s for a designed 59.5). One retry; the checks
+				// below fail if the second run misses too.
+				t.Logf("first run missed (%s); retrying once", why)
+				res, a = runE2E(t, tt.cfg, tt.from, tt.peak)
 			}
 			var buf strings.Builder
 			_ = a.WriteVerdict(&buf)
@@ -152,6 +160,22 @@ func TestAnalyze_EndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// e2eMiss says why verdict v misses the design (first layer, breakpoint
+// within ±20% of rate), or "" when it does not.
+func e2eMiss(v Verdict, layer string, rate float64) string {
+	switch {
+	case v.Status != StatusFail:
+		return fmt.Sprintf("verdict %s", v.Status)
+	case v.FirstLayer != layer:
+		return fmt.Sprintf("first layer %s", v.FirstLayer)
+	case v.Breakpoint == nil:
+		return "no breakpoint"
+	case v.Breakpoint.RateRPS < 0.8*rate || v.Breakpoint.RateRPS > 1.2*rate:
+		return fmt.Sprintf("breakpoint %.1f req/s", v.Breakpoint.RateRPS)
+	}
+	return ""
 }
 
 // TestAnalyze_EndToEndStarvedGenerator runs spike with one connection

@@ -106,7 +106,9 @@ func runCalibrate(ctx context.Context, opts *CalibrateOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "spike: measuring for %s with %d connections against an in-process loopback server…\n", opts.Duration, opts.Connections)
+	release := gcFloor()
 	res, err := engine.Run(ctx, engine.Config{Plan: plan, Target: "http://" + ln.Addr().String(), Version: version})
+	release()
 	if err != nil {
 		return err
 	}

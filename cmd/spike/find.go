@@ -163,7 +163,9 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	cfg.Runner = &search.EngineRunner{Plan: plan, Target: target, Version: version, OnProgress: steps.progress}
 	cfg.OnStart = steps.start
 	cfg.OnStep = steps.print
+	release := gcFloor()
 	res, findErr := search.Find(ctx, cfg)
+	release()
 	steps.clear()
 	if res == nil {
 		return findErr

@@ -174,10 +174,12 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 	fmt.Fprintf(ios.ErrOut, "spike: %s against %s: %s, peak %s req/s (%.1fx baseline), %d requests\n",
 		plan.Name, target, fmtDur(plan.Curve.Duration()), scenarios.FormatRate(peak), mult, plan.Curve.Total())
 	status := newStatusLine(ios)
+	release := gcFloor()
 	res, err := engine.Run(ctx, engine.Config{
 		Plan: plan, Target: target, Version: version, OnProgress: status.update,
 		Abort: search.AbortRule(plan),
 	})
+	release()
 	if res != nil && res.Meta.Aborted {
 		fmt.Fprintf(ios.ErrOut, "spike: stopped early: %s\n", res.Meta.AbortReason)
 	}
