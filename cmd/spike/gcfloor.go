@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"sync/atomic"
+	"sync"
 )
 
 // gcHeapFloor is the heap goal gcFloor keeps while the live heap is small.
@@ -32,16 +32,24 @@ func gcFloor() (release func()) {
 	t.tune()
 	t.arm()
 	return func() {
-		if t.stopped.Swap(true) {
-			return
+		t.mu.Lock()
+		stopped := t.stopped
+		t.stopped = true
+		if !stopped {
+			debug.SetGCPercent(100)
 		}
-		debug.SetGCPercent(100)
-		runtime.GC()
+		t.mu.Unlock()
+		if !stopped {
+			runtime.GC()
+		}
 	}
 }
 
+// gcTuner's mutex keeps a retune that races the release from setting GOGC
+// after the default was restored.
 type gcTuner struct {
-	stopped atomic.Bool
+	mu      sync.Mutex
+	stopped bool
 	sample  []metrics.Sample
 }
 
@@ -51,16 +59,20 @@ type sentinel struct{ _ *int }
 // arm sets a finalizer that retunes after the next collection and re-arms.
 func (t *gcTuner) arm() {
 	runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
-		if !t.stopped.Load() {
-			t.tune()
+		if t.tune() {
 			t.arm()
 		}
 	})
 }
 
 // tune sets GOGC so the next heap goal is gcHeapFloor, or 100 when the
-// live heap is already half of it or more.
-func (t *gcTuner) tune() {
+// live heap is already half of it or more; false once released.
+func (t *gcTuner) tune() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return false
+	}
 	metrics.Read(t.sample)
 	pct := 100
 	if t.sample[0].Value.Kind() == metrics.KindUint64 {
@@ -68,7 +80,6 @@ func (t *gcTuner) tune() {
 			pct = min(int(100*(gcHeapFloor-live)/live), 2000)
 		}
 	}
-	if !t.stopped.Load() {
-		debug.SetGCPercent(pct)
-	}
+	debug.SetGCPercent(pct)
+	return true
 }
