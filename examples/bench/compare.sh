@@ -15,10 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DUR="${1:-10}"
 CONNS=64
-TMP="$(mktemp -d)"
 . examples/bench/lib.sh
-cleanup() { stop_sink; rm -rf "$TMP"; }
-trap cleanup EXIT
 build_tools
 
 export PATH="$PATH:$(go env GOPATH)/bin"

@@ -15,10 +15,7 @@ cd "$(dirname "$0")/../.."
 DUR="${1:-10}"; RUNS="${2:-10}"; shift $(( $# > 2 ? 2 : $# )) || true
 RATES=("$@"); [ ${#RATES[@]} -gt 0 ] || RATES=(5000 10000)
 CONNS=64
-TMP="$(mktemp -d)"
 . examples/bench/lib.sh
-cleanup() { stop_sink; rm -rf "$TMP"; }
-trap cleanup EXIT
 build_tools
 start_sink 0
 

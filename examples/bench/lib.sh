@@ -1,5 +1,8 @@
-# Shared by compare.sh and fixed.sh; sourced, not run. Expects TMP (a
-# scratch folder) and CONNS; sets SINK_PID and ADDR.
+# Shared by compare.sh and fixed.sh; sourced, not run, from the repository
+# root. Expects CONNS; makes TMP (a scratch folder, removed on exit, with the
+# sink stopped) and sets SINK_PID and ADDR.
+
+TMP="$(mktemp -d)"
 
 PIN_T="" ; PIN_G=""
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then PIN_T="taskset -c 0"; PIN_G="taskset -c 1"; fi
@@ -37,3 +40,6 @@ requests: [{url: /}]
 options: {connections: $CONNS, timeout: 5s}
 YAML
 }
+
+cleanup() { stop_sink; rm -rf "$TMP"; }
+trap cleanup EXIT
