@@ -29,6 +29,9 @@ func gcFloor() (release func()) {
 		return func() {}
 	}
 	t := &gcTuner{sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	// A collection first, so the live heap is known and the goal is raised
+	// before the run starts: engine.Run pre-faults the heap up to it.
+	runtime.GC()
 	t.tune()
 	t.arm()
 	return func() {

@@ -35,3 +35,18 @@ func TestGCFloor_RaisesThenRestores(t *testing.T) {
 	}
 	release() // twice is harmless
 }
+
+// The goal is raised as gcFloor returns, before any collection of the run:
+// engine.Run pre-faults the heap up to it.
+func TestGCFloor_RaisesTheGoalAtOnce(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: gcFloor leaves it alone")
+	}
+	release := gcFloor()
+	defer release()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.NextGC < gcHeapFloor {
+		t.Errorf("heap goal %d MB right after gcFloor; want at least %d MB", ms.NextGC>>20, gcHeapFloor>>20)
+	}
+}
