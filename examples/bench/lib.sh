@@ -15,14 +15,22 @@ build_tools() {
 }
 
 start_sink() { # $1: sleep per request
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
+  stop_sink
   $PIN_T "$TMP/sink" -addr 127.0.0.1:0 -sleep "$1" >"$TMP/sink.out" 2>&1 &
   SINK_PID=$!
   for _ in $(seq 50); do [ -s "$TMP/sink.out" ] && break; sleep 0.1; done
   ADDR="$(head -1 "$TMP/sink.out" | grep -oE '127\.0\.0\.1:[0-9]+')"
 }
 
-stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; SINK_PID=""; }
+# stop_sink stops the sink and waits for it; a sink that slept has printed
+# its own waits as the last line of $TMP/sink.out.
+stop_sink() {
+  if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; fi
+  SINK_PID=""
+}
+
+# sink_waits: the median and p99 wait a stopped sink reported.
+sink_waits() { tail -1 "$TMP/sink.out" | grep -oE 'p50 [0-9.]+ms p99 [0-9.]+ms' || echo "not reported"; }
 
 # measure NAME CMD…: runs CMD pinned to the generator core, keeps its output
 # in $TMP/NAME.out and its peak RSS (kB) in $TMP/NAME.rss.

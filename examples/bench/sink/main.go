@@ -5,7 +5,10 @@
 //
 //	go run ./examples/bench/sink -addr 127.0.0.1:8089 -sleep 10ms
 //
-// It prints the address it listens on as its first line of output.
+// It prints the address it listens on as its first line of output. With
+// -sleep, it measures how long each wait really took, and when it is stopped
+// (SIGTERM or SIGINT) prints a last line with the median and 99th percentile:
+// the target's own share of the latency the generators report.
 //
 // It speaks just enough HTTP/1.1 for a load generator (request line,
 // headers, a Content-Length body, keep-alive, pipelining, Connection: close)
@@ -23,7 +26,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -31,6 +37,15 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "loopback address to listen on")
 	sleep := flag.Duration("sleep", 0, "how long each request waits before it is answered")
 	flag.Parse()
+	if *sleep > 0 {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-stop
+			fmt.Println(slept.summary())
+			os.Exit(0)
+		}()
+	}
 	if err := serve(*addr, *sleep); err != nil {
 		fmt.Fprintln(os.Stderr, "sink:", err)
 		os.Exit(1)
@@ -70,6 +85,11 @@ func handle(c net.Conn, sleep time.Duration) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 4096)
 	w := bufio.NewWriterSize(c, 4096)
+	var sl *sleeper
+	if sleep > 0 {
+		sl = newSleeper()
+		defer sl.close()
+	}
 	for {
 		length, keep, err := readHead(r)
 		if err != nil {
@@ -84,8 +104,10 @@ func handle(c net.Conn, sleep time.Duration) {
 				return
 			}
 		}
-		if sleep > 0 {
-			time.Sleep(sleep)
+		if sl != nil {
+			began := time.Now()
+			sl.sleep(sleep)
+			slept.add(time.Since(began))
 		}
 		if !keep {
 			_, _ = w.Write(closing)
@@ -144,4 +166,37 @@ func readHead(r *bufio.Reader) (length int64, keep bool, err error) {
 			}
 		}
 	}
+}
+
+// waits counts the sink's waits by their real length, in microseconds up to
+// a second (longer ones in the last bucket).
+type waits [1_000_001]atomic.Uint64
+
+var slept waits
+
+func (h *waits) add(d time.Duration) {
+	us := min(d.Microseconds(), int64(len(h)-1))
+	h[max(us, 0)].Add(1)
+}
+
+// summary is "slept N times: p50 …ms p99 …ms".
+func (h *waits) summary() string {
+	var n uint64
+	for i := range h {
+		n += h[i].Load()
+	}
+	if n == 0 {
+		return "sink: slept 0 times"
+	}
+	at := func(q float64) float64 {
+		rank := uint64(q*float64(n-1)) + 1
+		var seen uint64
+		for i := range h {
+			if seen += h[i].Load(); seen >= rank {
+				return float64(i) / 1000
+			}
+		}
+		return float64(len(h)-1) / 1000
+	}
+	return fmt.Sprintf("sink: slept %d times: p50 %.3fms p99 %.3fms", n, at(0.50), at(0.99))
 }
