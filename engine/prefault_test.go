@@ -16,6 +16,8 @@ func TestPrefaultSize(t *testing.T) {
 		{"never more than the cap", 100000, 1024 * mb, 2 * mb, prefaultMax},
 		{"the minimum even past the goal", 10000, 4 * mb, 5 * mb, prefaultMin},
 		{"the minimum under a default goal", 10000, 4 * mb, 3 * mb, prefaultMin},
+		{"a huge rate is capped", 1e300, 1024 * mb, 2 * mb, prefaultMax},
+		{"a negative rate touches the minimum", -5, 64 * mb, 2 * mb, prefaultMin},
 	} {
 		if got := prefaultSize(c.peak, c.goal, c.alloc); got != c.want {
 			t.Errorf("%s: prefaultSize(%v, %d MB, %d MB) = %.1f MB; want %.1f MB",

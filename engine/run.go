@@ -275,8 +275,11 @@ func prefaultSize(peak float64, goal, alloc uint64) int {
 	if goal > alloc {
 		room = goal - alloc
 	}
-	n := min(uint64(peak*prefaultPerRequest), prefaultMax, room)
-	return int(max(n, prefaultMin))
+	want := uint64(prefaultMax)
+	if peak*prefaultPerRequest < prefaultMax { // also false for NaN
+		want = uint64(max(peak, 0) * prefaultPerRequest)
+	}
+	return int(max(min(want, room), prefaultMin))
 }
 
 // warmCount is how many connections to open before the run: as many as the
