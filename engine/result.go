@@ -230,44 +230,34 @@ func NewHist() *hdrhistogram.Histogram {
 }
 
 // Stats summarises h (in microseconds) and, if encode is set, keeps its
-// compressed encoding. The recorder uses a Summarizer, which reuses its
-// buffers across calls.
+// compressed encoding. The figures and bytes are hdrhistogram-go's; the
+// recorder's own histograms go through a Summarizer instead.
 func Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
+	if h.TotalCount() == 0 {
+		return LatencyStats{}
+	}
+	g, err := hdrv2.NewGeometry(h.LowestTrackableValue(), h.HighestTrackableValue(), int32(h.SignificantFigures()))
+	if err != nil {
+		return LatencyStats{Count: h.TotalCount()}
+	}
 	var z Summarizer
-	return z.Stats(h, encode)
+	counts := h.Export().Counts
+	s := z.stats(hdrv2.Summarize(&g, counts, statPercentiles, nil))
+	if encode {
+		s.Hist = z.enc.Encode(&g, counts)
+	}
+	return s
 }
 
 // statPercentiles are the percentiles LatencyStats carries.
 var statPercentiles = []float64{50, 90, 95, 99}
 
-// Summarizer computes LatencyStats and encodings of histograms, reusing its
-// encoder and buffers; the figures and bytes are hdrhistogram-go's. It is not
-// safe for concurrent use.
+// Summarizer computes LatencyStats and encodings of the recorder's
+// histograms, reusing its encoder and buffers; the figures and bytes are
+// hdrhistogram-go's. It is not safe for concurrent use.
 type Summarizer struct {
 	enc  hdrv2.Encoder
-	g    hdrv2.Geometry
 	vals []int64
-}
-
-// Stats is the package-level Stats with reused buffers.
-func (z *Summarizer) Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
-	if h.TotalCount() == 0 {
-		return LatencyStats{}
-	}
-	lo, hi, sig := h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures()
-	if !z.g.Configured || z.g.Lowest != lo || z.g.Highest != hi || int64(z.g.SigDigits) != sig {
-		g, err := hdrv2.NewGeometry(lo, hi, int32(sig))
-		if err != nil {
-			return LatencyStats{Count: h.TotalCount()}
-		}
-		z.g = g
-	}
-	counts := h.Export().Counts
-	s := z.stats(hdrv2.Summarize(&z.g, counts, statPercentiles, z.vals))
-	if encode {
-		s.Hist = z.enc.Encode(&z.g, counts)
-	}
-	return s
 }
 
 // StatsOf is Stats of one of the recorder's live histograms.
