@@ -98,8 +98,8 @@ func (w *warmConns) closeLocked() {
 }
 
 // dialAddr is the host:port net/http dials for a target URL; false for a
-// URL it cannot tell or a proxied target (the transport then dials the
-// proxy, not the target).
+// URL it cannot tell, such as the "" warmTarget gives for a proxied target
+// (the transport then dials the proxy, not the target).
 func dialAddr(target string) (string, bool) {
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {
