@@ -42,7 +42,7 @@ type Result struct {
 	// Analysis is the judgement of the run, written by the analysis package.
 	Analysis json.RawMessage `json:"analysis,omitempty"`
 	// Search is set when the result is a breakpoint search (`spike find`):
-	// its steps and answer, written by package engine/search. The windows
+	// its steps and answer, written by package search. The windows
 	// are then the steps' windows laid end to end.
 	Search json.RawMessage `json:"search,omitempty"`
 }

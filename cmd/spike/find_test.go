@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/engine"
-	"github.com/spikeload/spike/engine/search"
+	"github.com/spikeload/spike/search"
 )
 
 func TestNewCmdFind(t *testing.T) {

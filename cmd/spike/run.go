@@ -16,7 +16,7 @@ import (
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
-	"github.com/spikeload/spike/engine/search"
+	"github.com/spikeload/spike/search"
 	"github.com/spikeload/spike/scenarios"
 )
 

@@ -78,7 +78,7 @@ func TestFind_Loopback(t *testing.T) {
 				// The target runs in this test process: under the race
 				// detector on two cores neither it nor spike holds 800
 				// req/s reliably, so the truth itself is not known. Run
-				// `go test -run TestFind_Loopback ./engine/search/` (no
+				// `go test -run TestFind_Loopback ./search/` (no
 				// -race) for this case.
 				t.Skip("800 req/s is checked without -race: the in-process target cannot hold it under the race detector")
 			}
