@@ -14,8 +14,8 @@ import (
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
-	"github.com/spikeload/spike/search"
 	"github.com/spikeload/spike/scenarios"
+	"github.com/spikeload/spike/search"
 )
 
 // FindOptions holds `spike find`'s flags and arguments.

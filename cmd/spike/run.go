@@ -16,8 +16,8 @@ import (
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
-	"github.com/spikeload/spike/search"
 	"github.com/spikeload/spike/scenarios"
+	"github.com/spikeload/spike/search"
 )
 
 // RunOptions holds `spike run`'s flags and arguments.
