@@ -16,6 +16,7 @@ import (
 // waiting as soon as the run is stopped.
 type pacer struct {
 	curve *scenarios.Curve
+	shard Shard // the pacer ticks for this shard's requests only
 	began time.Time
 	stop  <-chan struct{}
 	timer *time.Timer
@@ -33,15 +34,16 @@ const (
 	armUpTo  = 6000 // req/s
 )
 
-// Pace implements vegeta.Pacer. It returns when request hits is due (or
-// at once when the run is stopping).
+// Pace implements vegeta.Pacer. It returns when the shard's request hits
+// is due (or at once when the run is stopping): plan request
+// shard.Global(hits), at the time the whole plan gives it.
 func (p *pacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 	elapsed := time.Since(p.began)
-	wait, stop := p.curve.Pace(elapsed, hits)
+	wait, stop := p.curve.Pace(elapsed, p.shard.Global(hits))
 	if stop || wait <= 0 {
 		return 0, stop
 	}
-	if wait < armBelow && p.curve.RateAt(elapsed) <= armUpTo {
+	if wait < armBelow && p.curve.RateAt(elapsed)/float64(p.shard.n()) <= armUpTo {
 		p.wake.arm(wait)
 	}
 	if p.timer == nil {
@@ -57,8 +59,10 @@ func (p *pacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 	}
 }
 
-// Rate implements vegeta.Pacer.
-func (p *pacer) Rate(elapsed time.Duration) float64 { return p.curve.Rate(elapsed) }
+// Rate implements vegeta.Pacer: the shard's share of the curve's rate.
+func (p *pacer) Rate(elapsed time.Duration) float64 {
+	return p.curve.Rate(elapsed) / float64(p.shard.n())
+}
 
 // close releases the pacer's resources; call it once the attack has ended.
 func (p *pacer) close() {

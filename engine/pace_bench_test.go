@@ -71,7 +71,7 @@ requests:
   - {name: feed, url: "/feed?u={{.User}}", weight: 1}
   - {name: me, url: /me, headers: {Authorization: "Bearer {{.User}}"}, weight: 1}
 `)
-	t, err := newTargeter(p, "http://127.0.0.1:1", 1)
+	t, err := newTargeter(p, "http://127.0.0.1:1", 1, Shard{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -64,6 +64,7 @@ type Recorder struct {
 	maxOpen  int
 	stopAt   time.Duration // run end for partial runs; curve duration otherwise
 	interval intervalStats
+	shard    Shard // windows plan only this shard's share
 }
 
 type liveWindow struct {
@@ -139,6 +140,10 @@ func NewRecorder(plan *scenarios.Plan) *Recorder {
 	return r
 }
 
+// Split makes the recorder plan only shard s's share of every window (see
+// Shard); samples still carry plan indexes. Call it before the first Add.
+func (r *Recorder) Split(s Shard) { r.shard = s }
+
 func (r *Recorder) hist() *hdrv2.Hist {
 	if n := len(r.pool); n > 0 {
 		h := r.pool[n-1]
@@ -186,10 +191,7 @@ func (r *Recorder) planned(i int) uint64 {
 			hi = n
 		}
 	}
-	if hi < r.cum[i] {
-		return 0
-	}
-	return hi - r.cum[i]
+	return r.shard.In(r.cum[i], hi)
 }
 
 // windowOf returns the window of request seq: the one whose planned
@@ -402,7 +404,7 @@ func (r *Recorder) closeNext() {
 		Requests: map[string]*WindowRequest{},
 	}
 	if d := (w.end - w.start).Seconds(); d > 0 {
-		out.PlannedRate = (r.curve.Integral(w.end) - r.curve.Integral(w.start)) / d
+		out.PlannedRate = (r.curve.Integral(w.end) - r.curve.Integral(w.start)) / d / float64(r.shard.n())
 	}
 	if w.all != nil {
 		out.Latency = r.sum.StatsOf(w.all, true)

@@ -54,6 +54,8 @@ type Config struct {
 	// closed so far; when it returns true the run stops early and the result
 	// is marked Aborted with the reason. It runs on the run's goroutine.
 	Abort func(closed []Window) (abort bool, reason string)
+	// Shard, if set, sends only that shard's share of the plan (see Shard).
+	Shard Shard
 }
 
 // Run executes the plan against the target and returns what it measured.
@@ -80,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if every <= 0 {
 		every = time.Second
 	}
-	tgt, err := newTargeter(plan, target, plan.Options.Seed)
+	tgt, err := newTargeter(plan, target, plan.Options.Seed, cfg.Shard)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
@@ -103,11 +105,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	)
 
 	rec := NewRecorder(plan)
+	rec.Split(cfg.Shard)
 	res := &Result{
 		Schema: SchemaVersion,
 		Meta: Meta{
 			Tool: "spike", Version: cfg.Version, Scenario: plan.Name, ScenarioFile: plan.File,
-			Target: target, Started: now().UTC(),
+			Target: target, Started: now().UTC(), Shard: cfg.Shard.String(),
 		},
 		Plan: planInfo(plan),
 	}
@@ -119,13 +122,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		atk.Stop()
 	}
 	defer stopAttack()
-	tr.warm.open(ctx, warmTarget(target), warmCount(plan, conns), min(plan.Options.Timeout, 2*time.Second))
+	tr.warm.open(ctx, warmTarget(target), warmCount(plan, cfg.Shard, conns), min(plan.Options.Timeout, 2*time.Second))
 	defer tr.warm.close()
 	peak, _ := plan.Curve.Peak()
-	prefault(peak)
+	prefault(peak / float64(cfg.Shard.n()))
 	began := time.Now()
 	tr.warm.start(began)
-	pc := &pacer{curve: plan.Curve, began: began, stop: stopPacing}
+	pc := &pacer{curve: plan.Curve, shard: cfg.Shard, began: began, stop: stopPacing}
 	results := atk.Attack(tgt.Targeter(), pc, 0, "")
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
@@ -145,7 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		n, e, p95 := rec.Interval()
 		secs := time.Since(lastProgress).Seconds()
 		lastProgress = time.Now()
-		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(elapsed()), P95: p95, Sent: sent, Errors: errs}
+		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(elapsed()) / float64(cfg.Shard.n()), P95: p95, Sent: sent, Errors: errs}
 		if secs > 0 {
 			p.AchievedRate = float64(n) / secs
 		}
@@ -166,8 +169,9 @@ loop:
 				// stops the attack; report it.
 				runErr = fmt.Errorf("run: %s", vr.Error)
 			}
+			req, k := requestIndex(vr.URL)
 			s := Sample{
-				Req: requestIndex(vr.URL), Seq: vr.Seq, Intended: plan.Curve.TimeOf(vr.Seq),
+				Req: req, Seq: k, Intended: plan.Curve.TimeOf(k),
 				Sent: vr.Timestamp.Sub(began), Code: int(vr.Code), Err: vr.Error, BytesOut: vr.BytesOut, Header: vr.Headers,
 			}
 			s.End = s.Sent + vr.Latency
@@ -283,9 +287,9 @@ func prefaultSize(peak float64, goal, alloc uint64) int {
 }
 
 // warmCount is how many connections to open before the run: as many as the
-// plan sends in its first 50 ms, at least one, at most the connection cap.
-func warmCount(plan *scenarios.Plan, conns int) int {
-	n := int(plan.Curve.PlannedIn(0, 50*time.Millisecond))
+// shard sends in its first 50 ms, at least one, at most the connection cap.
+func warmCount(plan *scenarios.Plan, s Shard, conns int) int {
+	n := int(s.Below(plan.Curve.PlannedIn(0, 50*time.Millisecond)))
 	return max(1, min(n, conns))
 }
 

@@ -22,17 +22,22 @@ import (
 const fragmentKey = "#spike-req="
 
 // targeter picks requests from the mix by weight and renders their
-// templates. It is safe for concurrent use (vegeta calls it from many
-// workers); a mutex guards the seeded generator so runs are reproducible in
-// which requests they send, though not in which worker sends them.
+// templates. Request k of the plan (counting from 0) is a pure function of
+// the seed and k: its mix pick and template values come from a generator
+// seeded with both, so any shard renders request k exactly as a single run
+// would, whichever worker asks for it and in whatever order. It is safe for
+// concurrent use (vegeta calls it from many workers); a mutex guards the
+// generator and the render buffer.
 type targeter struct {
 	mu    sync.Mutex
+	seed  uint64
+	src   *rand.PCG
 	rng   *rand.Rand
 	mix   *scenarios.Mix
 	reqs  []*compiled
 	vars  *scenarios.Vars
 	buf   bytes.Buffer
-	seq   uint64
+	shard Shard
 	calls atomic.Uint64
 }
 
@@ -49,12 +54,13 @@ type compiled struct {
 // as a browser would.
 const defaultAcceptEncoding = "gzip, deflate, br"
 
-func newTargeter(plan *scenarios.Plan, target string, seed int64) (*targeter, error) {
+func newTargeter(plan *scenarios.Plan, target string, seed int64, shard Shard) (*targeter, error) {
 	if len(plan.Requests) == 0 {
 		return nil, errNoRequests
 	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x5ba1e))
-	t := &targeter{rng: rng, mix: scenarios.NewMix(plan.Requests), vars: scenarios.NewVars(rng, plan.Options.Users)}
+	src := rand.NewPCG(uint64(seed), 0x5ba1e)
+	rng := rand.New(src)
+	t := &targeter{seed: uint64(seed), src: src, rng: rng, mix: scenarios.NewMix(plan.Requests), vars: scenarios.NewVars(rng, plan.Options.Users), shard: shard}
 	base := strings.TrimRight(target, "/")
 	for i, r := range plan.Requests {
 		c := &compiled{req: r, base: base, header: http.Header{}}
@@ -69,7 +75,7 @@ func newTargeter(plan *scenarios.Plan, target string, seed int64) (*targeter, er
 			c.header.Set("Accept-Encoding", defaultAcceptEncoding)
 		}
 		if !r.URL.IsTemplate() {
-			c.url = joinURL(base, r.URL.Raw()) + fragmentKey + strconv.Itoa(i)
+			c.url = joinURL(base, r.URL.Raw()) + fragmentKey + strconv.Itoa(i) + "."
 		}
 		if !r.Body.IsTemplate() && r.Body.Raw() != "" {
 			c.body = []byte(r.Body.Raw())
@@ -99,65 +105,88 @@ func joinURL(base, u string) string {
 	return base + u
 }
 
-// Targeter returns the vegeta.Targeter.
+// Targeter returns the vegeta.Targeter. Its j-th call renders the shard's
+// j-th request, plan index shard.Global(j).
 func (t *targeter) Targeter() vegeta.Targeter {
 	return func(tgt *vegeta.Target) error {
-		t.calls.Add(1)
+		k := t.shard.Global(t.calls.Add(1) - 1)
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		i := t.mix.Pick(t.rng)
-		c := t.reqs[i]
-		t.vars.Seq = t.seq
-		t.seq++
-		tgt.Method = c.req.Method
-		if c.url != "" {
-			tgt.URL = c.url
-		} else {
-			u, err := c.req.URL.Render(t.vars, &t.buf)
-			if err != nil {
-				return fmt.Errorf("request %q: url: %w", c.req.Name, err)
-			}
-			// Drop any fragment of the user's: ours must be the last one.
-			if j := strings.IndexByte(u, '#'); j >= 0 {
-				u = u[:j]
-			}
-			tgt.URL = joinURL(c.base, u) + fragmentKey + strconv.Itoa(i)
-		}
-		tgt.Header = c.header
-		if c.dynamic {
-			h := c.header.Clone()
-			for _, hd := range c.req.Headers {
-				if hd.Value.IsTemplate() {
-					v, err := hd.Value.Render(t.vars, &t.buf)
-					if err != nil {
-						return fmt.Errorf("request %q: header %s: %w", c.req.Name, hd.Key, err)
-					}
-					h.Set(hd.Key, v)
-				}
-			}
-			tgt.Header = h
-		}
-		tgt.Body = c.body
-		if c.req.Body.IsTemplate() {
-			b, err := c.req.Body.Render(t.vars, &t.buf)
-			if err != nil {
-				return fmt.Errorf("request %q: body: %w", c.req.Name, err)
-			}
-			tgt.Body = []byte(b)
-		}
-		return nil
+		return t.render(k, tgt)
 	}
 }
 
-// requestIndex recovers the mix index from a URL tagged by the targeter.
-func requestIndex(u string) int {
+// splitmix64 is SplitMix64's output function: it spreads consecutive
+// request indexes over the generator's seed space.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// render fills tgt with request k of the plan. The URL carries the mix
+// index and k in its fragment ("#spike-req=i.k"), for the recorder. It must
+// be called with t.mu held.
+func (t *targeter) render(k uint64, tgt *vegeta.Target) error {
+	t.src.Seed(t.seed, splitmix64(k))
+	i := t.mix.Pick(t.rng)
+	c := t.reqs[i]
+	t.vars.Seq = k
+	tgt.Method = c.req.Method
+	if c.url != "" {
+		tgt.URL = c.url + strconv.FormatUint(k, 10)
+	} else {
+		u, err := c.req.URL.Render(t.vars, &t.buf)
+		if err != nil {
+			return fmt.Errorf("request %q: url: %w", c.req.Name, err)
+		}
+		// Drop any fragment of the user's: ours must be the last one.
+		if j := strings.IndexByte(u, '#'); j >= 0 {
+			u = u[:j]
+		}
+		tgt.URL = joinURL(c.base, u) + fragmentKey + strconv.Itoa(i) + "." + strconv.FormatUint(k, 10)
+	}
+	tgt.Header = c.header
+	if c.dynamic {
+		h := c.header.Clone()
+		for _, hd := range c.req.Headers {
+			if hd.Value.IsTemplate() {
+				v, err := hd.Value.Render(t.vars, &t.buf)
+				if err != nil {
+					return fmt.Errorf("request %q: header %s: %w", c.req.Name, hd.Key, err)
+				}
+				h.Set(hd.Key, v)
+			}
+		}
+		tgt.Header = h
+	}
+	tgt.Body = c.body
+	if c.req.Body.IsTemplate() {
+		b, err := c.req.Body.Render(t.vars, &t.buf)
+		if err != nil {
+			return fmt.Errorf("request %q: body: %w", c.req.Name, err)
+		}
+		tgt.Body = []byte(b)
+	}
+	return nil
+}
+
+// requestIndex recovers the mix index and the plan index k from a URL
+// tagged by the targeter; req is -1 when the URL carries no tag.
+func requestIndex(u string) (req int, k uint64) {
 	i := strings.LastIndex(u, fragmentKey)
 	if i < 0 {
-		return -1
+		return -1, 0
 	}
-	n, err := strconv.Atoi(u[i+len(fragmentKey):])
-	if err != nil {
-		return -1
+	a, b, ok := strings.Cut(u[i+len(fragmentKey):], ".")
+	if !ok {
+		return -1, 0
 	}
-	return n
+	n, err1 := strconv.Atoi(a)
+	k, err2 := strconv.ParseUint(b, 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1, 0
+	}
+	return n, k
 }

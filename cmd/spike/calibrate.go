@@ -181,7 +181,7 @@ func warnIfOverCeiling(ios *IOStreams, peak float64, file string) {
 	}
 	fmt.Fprintf(ios.ErrOut, "spike: warning: this plan peaks at %s req/s, over 80%% of what this machine can send (%.0f req/s, measured by spike calibrate on %s).\n"+
 		"  Windows where spike falls behind are flagged generator_bound and never blamed on the target. To send more,\n"+
-		"  split the load: run the scenario from several machines at the same moment, each with its rates divided\n"+
-		"  (--baseline BASELINE/N), and compare their results; or raise options.connections if the target is slow.\n",
+		"  split the load: run it as N shards on several machines (spike run --shard i/N --start-at TIME) and merge\n"+
+		"  their results with spike merge; or raise options.connections if the target is slow.\n",
 		scenarios.FormatRate(peak), c.RPS, c.Measured.Format("2006-01-02"))
 }

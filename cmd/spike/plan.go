@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -17,6 +20,8 @@ type PlanOptions struct {
 	JSON      bool
 	Overrides scenarios.Overrides
 	Baseline  string
+	// Split holds --shard (and --shards): show that shard's share.
+	Split ShardOptions
 }
 
 func newPlanCmd(ios *IOStreams, runF func(*PlanOptions) error) *cobra.Command {
@@ -29,7 +34,8 @@ func newPlanCmd(ios *IOStreams, runF func(*PlanOptions) error) *cobra.Command {
 chart of the planned rate. Nothing is sent. Problems are reported as
 file:line:column with the field and the value, and exit with code 2.`,
 		Example: `  spike plan examples/producthunt.yaml
-  spike plan examples/tenx.yaml --time-scale 2 --json`,
+  spike plan examples/tenx.yaml --time-scale 2 --json
+  spike plan examples/producthunt.yaml --shard 1/4`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -42,6 +48,7 @@ file:line:column with the field and the value, and exit with code 2.`,
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the plan as JSON")
 	addPlanOverrideFlags(cmd, &opts.Overrides, &opts.Baseline)
+	addShardFlags(cmd, &opts.Split)
 	return cmd
 }
 
@@ -70,6 +77,27 @@ type planJSON struct {
 	Requests      []planRequestJSON   `json:"requests"`
 	SLO           scenarios.SLO       `json:"slo"`
 	Options       scenarios.Options   `json:"options"`
+	Shard         *planShardJSON      `json:"shard,omitempty"`
+}
+
+// planShardJSON is one shard's share of a plan.
+type planShardJSON struct {
+	Shard    string  `json:"shard"`
+	Requests uint64  `json:"requests"`
+	PeakRate float64 `json:"peak_rate"`
+	// Windows are the requests the shard plans in each window.
+	Windows []uint64 `json:"windows"`
+	// First are the shard's first requests as they will be sent.
+	First []planSentJSON `json:"first"`
+}
+
+type planSentJSON struct {
+	K      uint64  `json:"k"`
+	AtSec  float64 `json:"at_s"`
+	Name   string  `json:"name"`
+	Method string  `json:"method"`
+	URL    string  `json:"url"`
+	Body   string  `json:"body,omitempty"`
 }
 
 type planRequestJSON struct {
@@ -88,15 +116,25 @@ func runPlan(opts *PlanOptions) error {
 		}
 		return withCode(exitUsage, err)
 	}
+	shard, err := opts.Split.resolve()
+	if err != nil {
+		return err
+	}
 	peak, mult := plan.Peak()
 	_, peakAt := plan.Curve.Peak()
+	var part *planShardJSON
+	if !shard.Whole() {
+		if part, err = shardShare(plan, shard); err != nil {
+			return err
+		}
+	}
 	if opts.JSON {
 		out := planJSON{
 			Name: plan.Name, Description: plan.Description, File: plan.File, Target: plan.Target,
 			Baseline: plan.Baseline, TimeScale: plan.TimeScale, Shape: plan.Shape,
 			DurationSec: plan.Curve.Duration().Seconds(), PeakRate: peak, PeakMultiple: mult,
 			PeakAtSec: peakAt.Seconds(), TotalRequests: plan.Curve.Total(), Stages: plan.Curve.Segments(),
-			SLO: plan.SLO, Options: plan.Options,
+			SLO: plan.SLO, Options: plan.Options, Shard: part,
 		}
 		for _, r := range plan.Requests {
 			out.Requests = append(out.Requests, planRequestJSON{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Share: share(plan, r), Layer: r.Layer})
@@ -143,7 +181,57 @@ func runPlan(opts *PlanOptions) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Planned rate:")
 	rateChart(w, plan.Curve, plan.Baseline, 60, 10)
+	if part != nil {
+		writeShardShare(w, part)
+	}
 	return nil
+}
+
+// planPreview is how many of a shard's first requests `spike plan --shard` shows.
+const planPreview = 5
+
+// shardShare works out shard s's share of plan.
+func shardShare(plan *scenarios.Plan, s engine.Shard) (*planShardJSON, error) {
+	peak, _ := plan.Peak()
+	out := &planShardJSON{
+		Shard: s.String(), Requests: s.Below(plan.Curve.Total()), PeakRate: peak / float64(s.Parts()),
+		Windows: engine.PlannedWindows(plan, s),
+	}
+	target := plan.Target
+	if target == "" || target == "demo" {
+		target = "http://target.invalid"
+	}
+	errEnough := errors.New("enough")
+	err := engine.Schedule(plan, target, s, func(p engine.PlannedRequest) error {
+		if len(out.First) == planPreview {
+			return errEnough
+		}
+		out.First = append(out.First, planSentJSON{K: p.K, AtSec: p.At.Seconds(), Name: p.Name, Method: p.Method, URL: p.URL, Body: string(p.Body)})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, fmt.Errorf("%s: %w", plan.File, err)
+	}
+	return out, nil
+}
+
+// writeShardShare prints a shard's share for a terminal.
+func writeShardShare(w io.Writer, s *planShardJSON) {
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Shard %s: %d requests (every request k with k mod N = i), peak %s req/s\n", s.Shard, s.Requests, scenarios.FormatRate(s.PeakRate))
+	fmt.Fprint(w, "  per window ")
+	for i, n := range s.Windows {
+		if i == 20 {
+			fmt.Fprintf(w, " … (%d windows)", len(s.Windows))
+			break
+		}
+		fmt.Fprintf(w, " %d", n)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "  first requests:")
+	for _, p := range s.First {
+		fmt.Fprintf(w, "  %8d  %9.4fs  %-16s %s %s\n", p.K, p.AtSec, p.Name, p.Method, p.URL)
+	}
 }
 
 func fmtAt(d time.Duration) string { return fmtDur(d) }

@@ -31,6 +31,8 @@ type RunOptions struct {
 	Fix string
 	// Gate holds the release-gate flags (gate.go).
 	Gate GateOptions
+	// Split holds the sharding flags (shard.go).
+	Split ShardOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -51,13 +53,16 @@ and still writes what it measured, marked partial (exit code 130).
 
 ` + gateHelp + `
 
+` + shardHelp + `
+
 Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
 or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
   spike run launch.yaml --baseline 40 --time-scale 60
   spike run smoke.yaml --gate --junit junit.xml --summary summary.md
-  spike run smoke.yaml --gate --baseline-result last/result.json`,
+  spike run smoke.yaml --gate --baseline-result last/result.json
+  spike run launch.yaml --shard 0/4 --out shard-0`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -72,6 +77,7 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json (default spike-results/NAME-TIMESTAMP)")
 	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
 	addGateFlags(cmd, &opts.Gate)
+	addShardFlags(cmd, &opts.Split)
 	return cmd
 }
 
@@ -89,10 +95,17 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if opts.Fix != "" && plan.Target != "demo" {
 		return usageErr("--fix applies only to the built-in example app (target demo), not %s", plan.Target)
 	}
+	shard, err := opts.Split.resolve()
+	if err != nil {
+		return err
+	}
+	if !shard.Whole() && plan.Target == "demo" {
+		return usageErr("--shard: the built-in example app (target demo) runs inside each process; shard a run against a real target")
+	}
 	if err := opts.Gate.prepare(plan); err != nil {
 		return err
 	}
-	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate)
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard})
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -106,11 +119,17 @@ func outDir(dir, name string, now func() time.Time) string {
 // runPlanTo runs plan (starting the example app when its target is demo),
 // writes the outputs into out and prints the summary.
 func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string) error {
-	return runPlanGated(ctx, ios, plan, fix, out, nil)
+	return runPlanGated(ctx, ios, plan, fix, out, nil, launch{})
+}
+
+// launch says which part of a plan a run sends, and when it starts.
+type launch struct {
+	// shard is the part of the plan to send (the whole plan by default).
+	shard engine.Shard
 }
 
 // runPlanGated is runPlanTo, then the release gate (nil: none).
-func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions) error {
+func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions, l launch) error {
 	target := plan.Target
 	if target == "demo" {
 		srv, err := startDemo(ctx, ios, fix)
@@ -121,12 +140,12 @@ func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix
 		target = srv.URL()
 	}
 	peak, _ := plan.Peak()
-	warnIfOverCeiling(ios, peak, "")
+	warnIfOverCeiling(ios, peak/float64(l.shard.Parts()), "")
 	raiseFileLimit()
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
-	res, runErr := executePlan(ctx, ios, plan, target)
+	res, runErr := executePlan(ctx, ios, plan, target, l)
 	if res == nil {
 		return runErr
 	}
@@ -169,15 +188,19 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 }
 
 // executePlan runs plan against target, showing live status on ios.ErrOut.
-func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, target string) (*engine.Result, error) {
+func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, target string, l launch) (*engine.Result, error) {
 	peak, mult := plan.Peak()
 	fmt.Fprintf(ios.ErrOut, "spike: %s against %s: %s, peak %s req/s (%.1fx baseline), %d requests\n",
 		plan.Name, target, fmtDur(plan.Curve.Duration()), scenarios.FormatRate(peak), mult, plan.Curve.Total())
+	if !l.shard.Whole() {
+		fmt.Fprintf(ios.ErrOut, "spike: shard %s: %d of the %d requests, peak %s req/s\n",
+			l.shard, l.shard.Below(plan.Curve.Total()), plan.Curve.Total(), scenarios.FormatRate(peak/float64(l.shard.Count)))
+	}
 	status := newStatusLine(ios)
 	release := gcFloor()
 	res, err := engine.Run(ctx, engine.Config{
 		Plan: plan, Target: target, Version: version, OnProgress: status.update,
-		Abort: search.AbortRule(plan),
+		Abort: search.AbortRule(plan), Shard: l.shard,
 	})
 	release()
 	if res != nil && res.Meta.Aborted {
