@@ -1,14 +1,24 @@
-# spike — common tasks. `make test` is what CI runs (see .ci/run).
+# spike — common tasks. CI (.ci/run) runs `make test` and `make test-load`.
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: build test vet fmt-check fuzz bench bench-compare bench-fixed demo clean
+.PHONY: build test test-load vet fmt-check fuzz bench bench-compare bench-fixed demo clean
 
 build:
 	$(GO) build -o bin/spike ./cmd/spike
 
+# The fast suite (a few minutes on 2 cores): tests that would send seconds of
+# real-time load skip themselves under -short.
 test:
-	$(GO) test -race ./...
+	$(GO) test -race -short ./...
+
+# Everything, the real-time load tests included (e2e runs against the example
+# app, the breakpoint search on loopback, the CLI scripts that send load).
+# Without -race: these tests measure real time, and the race detector's CPU
+# cost would make the generator, not the code under test, the bottleneck;
+# `make test` runs the same code under -race.
+test-load:
+	$(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet ./...

@@ -469,18 +469,21 @@ func TestApp_Handler_limits(t *testing.T) {
 		body     string
 		wantCode int
 		wantBody string
+		// refusedFirst: the resource is held three times as long as the other
+		// request may wait for it, so the refusal answers first.
+		refusedFirst bool
 	}{
 		{
 			name:   "database",
 			tweak:  func(c *Config) { c.DBPool, c.DBLatency, c.DBWait = 1, 300*time.Millisecond, 100*time.Millisecond },
 			method: "GET", path: "/api/profile/1",
-			wantCode: 503, wantBody: "database pool exhausted: no connection within 100ms (pool 1)\n",
+			wantCode: 503, wantBody: "database pool exhausted: no connection within 100ms (pool 1)\n", refusedFirst: true,
 		},
 		{
 			name:   "auth",
 			tweak:  func(c *Config) { c.LoginCost, c.AuthWait = 300*time.Millisecond, 100*time.Millisecond },
 			method: "POST", path: "/api/login", body: `{"user":"u1","password":"password"}`,
-			wantCode: 503, wantBody: "session store busy: lock not acquired within 100ms\n",
+			wantCode: 503, wantBody: "session store busy: lock not acquired within 100ms\n", refusedFirst: true,
 		},
 		{
 			name:   "third-party",
@@ -494,13 +497,13 @@ func TestApp_Handler_limits(t *testing.T) {
 				c.StaticBandwidth, c.StaticWait = heroPNGSize*10/3, 100*time.Millisecond // 300 ms per hero
 			},
 			method: "GET", path: "/static/hero.png",
-			wantCode: 503, wantBody: "static server busy: no slot within 100ms (1 slot(s))\n",
+			wantCode: 503, wantBody: "static server busy: no slot within 100ms (1 slot(s))\n", refusedFirst: true,
 		},
 		{
 			name:   "backend",
 			tweak:  func(c *Config) { c.MaxInFlight, c.AppLatency = 1, 300*time.Millisecond },
 			method: "GET", path: "/",
-			wantCode: 503, wantBody: "server overloaded: 1 requests in flight (limit 1)\n",
+			wantCode: 503, wantBody: "server overloaded: 1 requests in flight (limit 1)\n", refusedFirst: true,
 		},
 	}
 	for _, tt := range tests {
@@ -509,18 +512,21 @@ func TestApp_Handler_limits(t *testing.T) {
 			cfg := fastConfig()
 			tt.tweak(&cfg)
 			a := newTestApp(t, cfg)
+			// Both start at once; whichever takes the resource first wins.
 			results := make(chan *httptest.ResponseRecorder, 2)
 			for range 2 {
 				go func() { results <- do(a.Handler(), tt.method, tt.path, tt.body, nil) }()
-				time.Sleep(50 * time.Millisecond) // let the first request take the resource
 			}
+			first := <-results
 			// While the layer is full, /healthz still answers.
 			if rec := do(a.Handler(), "GET", "/healthz", "", nil); rec.Code != 200 {
 				t.Errorf("GET /healthz while %s is full = %d; want 200", tt.name, rec.Code)
 			}
+			if tt.refusedFirst && first.Code < 300 {
+				t.Errorf("%s %s twice at once: the first to answer got %d; want the refusal first", tt.method, tt.path, first.Code)
+			}
 			var ok, failed []*httptest.ResponseRecorder
-			for range 2 {
-				r := <-results
+			for _, r := range []*httptest.ResponseRecorder{first, <-results} {
 				if !serverTimingRE.MatchString(r.Header().Get("Server-Timing")) {
 					t.Errorf("%s %s: Server-Timing %q is malformed", tt.method, tt.path, r.Header().Get("Server-Timing"))
 				}
