@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +108,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Schema: SchemaVersion,
 		Meta: Meta{
 			Tool: "spike", Version: cfg.Version, Scenario: plan.Name, ScenarioFile: plan.File,
-			Target: target, Started: now().UTC(), Shard: cfg.Shard.String(),
+			Target: scenarios.RedactURL(target), Started: now().UTC(), Shard: cfg.Shard.String(),
 		},
 		Plan: planInfo(plan),
 	}
@@ -318,7 +316,7 @@ func planInfo(p *scenarios.Plan) PlanInfo {
 		sum += r.Weight
 	}
 	for _, r := range p.Requests {
-		ri := RequestInfo{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Weight: r.Weight, Layer: r.Layer, Expect: r.Expect}
+		ri := RequestInfo{Name: r.Name, Method: r.Method, URL: scenarios.RedactURL(r.URL.Raw()), Weight: r.Weight, Layer: r.Layer, Expect: r.Expect}
 		if sum > 0 {
 			ri.Share = r.Weight / sum
 		}
@@ -327,30 +325,10 @@ func planInfo(p *scenarios.Plan) PlanInfo {
 	return info
 }
 
-// secretHeader matches header names whose values must not be written to
-// results: credentials, cookies, API keys and tokens.
-var secretHeader = regexp.MustCompile(`(?i)(authorization|cookie|api[-_]?key|token|secret|password|session|auth)`)
-
 // Redacted replaces secret values in results.
-const Redacted = "REDACTED"
+const Redacted = scenarios.Masked
 
-// Redact returns a copy of the scenario with secret-bearing header values
-// replaced by Redacted.
-func Redact(sc scenarios.Scenario) scenarios.Scenario {
-	reqs := make([]scenarios.RequestSpec, len(sc.Requests))
-	for i, r := range sc.Requests {
-		if len(r.Headers) > 0 {
-			h := make(map[string]string, len(r.Headers))
-			for k, v := range r.Headers {
-				if secretHeader.MatchString(k) || strings.HasPrefix(strings.ToLower(v), "bearer ") {
-					v = Redacted
-				}
-				h[k] = v
-			}
-			r.Headers = h
-		}
-		reqs[i] = r
-	}
-	sc.Requests = reqs
-	return sc
-}
+// Redact returns a copy of the scenario with secret values masked by key
+// (Scenario.Redacted): secret headers, query parameters, body fields and the
+// password in the target.
+func Redact(sc scenarios.Scenario) scenarios.Scenario { return sc.Redacted() }
