@@ -63,8 +63,45 @@ type Meta struct {
 	AbortReason string `json:"abort_reason,omitempty"`
 	// Shard is "i/N" when the run was one shard of several.
 	Shard string `json:"shard,omitempty"`
+	// PlanHash identifies the plan and target a run sent (see PlanHash);
+	// shards are merged only when theirs agree.
+	PlanHash string `json:"plan_hash,omitempty"`
+	// Start is set when the run waited for a shared start instant (--start-at).
+	Start *StartInfo `json:"start,omitempty"`
+	// Shards describes the shards a merged result was made from, in shard order.
+	Shards []ShardInfo `json:"shards,omitempty"`
+	// MissingShards names the shards ("i/N") a merged result lacks: their
+	// share of every window counts as planned and unsent.
+	MissingShards []string `json:"missing_shards,omitempty"`
 	// Notes are warnings about the run itself (e.g. a body template failed).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// StartInfo records how a run met its shared start instant.
+type StartInfo struct {
+	// Requested is the instant asked for; Actual when the run's clock started.
+	Requested time.Time `json:"requested"`
+	Actual    time.Time `json:"actual"`
+	// Lateness is Actual minus Requested (never negative in practice: the
+	// run waits for the instant).
+	Lateness time.Duration `json:"lateness_ns"`
+	// Clock names the clock the instant was read from.
+	Clock string `json:"clock"`
+}
+
+// ShardInfo describes one shard of a merged result.
+type ShardInfo struct {
+	Shard   string    `json:"shard"`
+	File    string    `json:"file,omitempty"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended"`
+	// Start is the shard's own StartInfo, if it waited for a shared instant.
+	Start *StartInfo `json:"start,omitempty"`
+	// LagP99 is the shard's worst window send-lag p99.
+	LagP99 time.Duration `json:"lag_p99_ns"`
+	// GeneratorBound counts the shard's generator-bound windows.
+	GeneratorBound int  `json:"generator_bound_windows"`
+	Partial        bool `json:"partial,omitempty"`
 }
 
 // PlanInfo is the resolved plan, as recorded.
@@ -78,9 +115,12 @@ type PlanInfo struct {
 	PeakRate  float64             `json:"peak_rate"`
 	Segments  []scenarios.Segment `json:"segments"`
 	SLO       scenarios.SLO       `json:"slo"`
-	Options   scenarios.Options   `json:"options"`
-	Requests  []RequestInfo       `json:"requests"`
-	Scenario  scenarios.Scenario  `json:"scenario"`
+	// Gate is the scenario's gate section, when it has one (spike merge
+	// --gate enforces it).
+	Gate     *scenarios.Gate    `json:"gate,omitempty"`
+	Options  scenarios.Options  `json:"options"`
+	Requests []RequestInfo      `json:"requests"`
+	Scenario scenarios.Scenario `json:"scenario"`
 }
 
 // RequestInfo describes one request of the mix.

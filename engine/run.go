@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		},
 		Plan: planInfo(plan),
 	}
+	res.Meta.PlanHash = PlanHash(res.Plan, target)
 
 	stopPacing := make(chan struct{})
 	var stopOnce sync.Once
@@ -310,6 +311,10 @@ func planInfo(p *scenarios.Plan) PlanInfo {
 		Baseline: p.Baseline, TimeScale: p.TimeScale, Shape: p.Shape, Duration: p.Curve.Duration(),
 		Window: p.Options.Window, Total: p.Curve.Total(), PeakRate: peak, Segments: p.Curve.Segments(),
 		SLO: p.SLO, Options: p.Options, Scenario: Redact(p.Scenario),
+	}
+	if p.Gate.Set {
+		g := p.Gate
+		info.Gate = &g
 	}
 	sum := 0.0
 	for _, r := range p.Requests {

@@ -149,6 +149,14 @@ func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix
 	if res == nil {
 		return runErr
 	}
+	return deliver(ios, plan, res, out, gate, runErr)
+}
+
+// deliver is the end of a run, shared by spike run and spike merge: it
+// analyses res, writes the outputs into out, prints the verdict, applies the
+// gate (nil: none) and turns the outcome into the command's error: runErr
+// first, then a partial result (exit 130), then the gate's exit code.
+func deliver(ios *IOStreams, plan *scenarios.Plan, res *engine.Result, out string, gate *GateOptions, runErr error) error {
 	a, err := writeOutputs(ios, res, out)
 	if err != nil {
 		return err
