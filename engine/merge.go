@@ -312,41 +312,11 @@ var bounded = map[string]string{
 func mergeInto(dst, src reflect.Value, name string) error {
 	switch dst.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		a, b := dst.Uint(), src.Uint()
-		switch {
-		case strings.HasPrefix(name, "Max"):
-			dst.SetUint(max(a, b))
-		case strings.HasPrefix(name, "Min"):
-			if a == 0 || (b != 0 && b < a) {
-				dst.SetUint(b)
-			}
-		default:
-			dst.SetUint(a + b)
-		}
+		dst.SetUint(combine(name, dst.Uint(), src.Uint()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		a, b := dst.Int(), src.Int()
-		switch {
-		case strings.HasPrefix(name, "Max"):
-			dst.SetInt(max(a, b))
-		case strings.HasPrefix(name, "Min"):
-			if a == 0 || (b != 0 && b < a) {
-				dst.SetInt(b)
-			}
-		default:
-			dst.SetInt(a + b)
-		}
+		dst.SetInt(combine(name, dst.Int(), src.Int()))
 	case reflect.Float32, reflect.Float64:
-		a, b := dst.Float(), src.Float()
-		switch {
-		case strings.HasPrefix(name, "Max"):
-			dst.SetFloat(max(a, b))
-		case strings.HasPrefix(name, "Min"):
-			if a == 0 || (b != 0 && b < a) {
-				dst.SetFloat(b)
-			}
-		default:
-			dst.SetFloat(a + b)
-		}
+		dst.SetFloat(combine(name, dst.Float(), src.Float()))
 	case reflect.Bool:
 		dst.SetBool(dst.Bool() || src.Bool())
 	case reflect.String:
@@ -425,6 +395,21 @@ func mergeInto(dst, src reflect.Value, name string) error {
 		return fmt.Errorf("cannot merge a %s", dst.Type())
 	}
 	return nil
+}
+
+// combine adds two figures of the field name: Max… fields keep the larger,
+// Min… fields the smaller non-zero one, others are summed.
+func combine[T int64 | uint64 | float64](name string, a, b T) T {
+	switch {
+	case strings.HasPrefix(name, "Max"):
+		return max(a, b)
+	case strings.HasPrefix(name, "Min"):
+		if a == 0 || (b != 0 && b < a) {
+			return b
+		}
+		return a
+	}
+	return a + b
 }
 
 // mergeList merges src's entries into dst: entries equal in every exported
