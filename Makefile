@@ -27,8 +27,12 @@ fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+# Each fuzzer checks its own time and memory per input; ulimit -v caps the
+# process too, so an input that would exhaust memory is a crash, not a hang.
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzLoadScenario -fuzztime=$(FUZZTIME) ./scenarios/
+	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzLoadScenario -fuzztime=$(FUZZTIME) ./scenarios/
+	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzParseServerTiming -fuzztime=$(FUZZTIME) ./engine/
+	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzParseResult -fuzztime=$(FUZZTIME) ./engine/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

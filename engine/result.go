@@ -364,22 +364,3 @@ func (r *Result) WriteFile(path string) error {
 	}
 	return nil
 }
-
-// ReadFile reads a result written by WriteFile.
-func ReadFile(path string) (*Result, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read result: %w", err)
-	}
-	var r Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("read result %s: not a spike result: %w", path, err)
-	}
-	if r.Schema == 0 {
-		return nil, fmt.Errorf("read result %s: not a spike result (no schema version)", path)
-	}
-	if r.Schema > SchemaVersion {
-		return nil, fmt.Errorf("read result %s: schema version %d is newer than this spike understands (%d); upgrade spike", path, r.Schema, SchemaVersion)
-	}
-	return &r, nil
-}

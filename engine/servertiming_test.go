@@ -2,7 +2,10 @@ package engine
 
 import (
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseServerTiming(t *testing.T) {
@@ -42,7 +45,22 @@ func FuzzParseServerTiming(f *testing.F) {
 	for _, s := range []string{"db;dur=12.3, app;dur=15;desc=\"x\"", "cache;desc=hit", ";;,=,\"", "a;dur=1e308"} {
 		f.Add(s)
 	}
+	f.Add(strings.Repeat("a;dur=1;desc=\"", 1000))
 	f.Fuzz(func(t *testing.T, s string) {
+		// Bounds: a header of n bytes is parsed in time and memory linear in n.
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		defer func() {
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("ParseServerTiming(%d bytes) took %s; want < 1s", len(s), d)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20+uint64(64*len(s)) {
+				t.Fatalf("ParseServerTiming(%d bytes) allocated %d bytes; want it bounded by the input", len(s), alloc)
+			}
+		}()
 		n := 0
 		bad := ParseServerTiming(s, func(m TimingMetric) {
 			n++

@@ -4,8 +4,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spikeload/spike/scenarios"
 )
@@ -54,8 +56,26 @@ func FuzzLoadScenario(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// Inputs that once exhausted memory or time: an alias chain, merge keys,
+	// deep nesting.
+	f.Add([]byte(aliasChain(5)))
+	f.Add([]byte(mergeChain(8)))
+	f.Add([]byte(strings.Repeat("[", 100) + strings.Repeat("{a: ", 100)))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Bounds: whatever the input (at most MaxScenarioSize), Parse returns
+		// quickly and allocates a bounded amount.
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
 		p, err := scenarios.Parse("fuzz.yaml", data, scenarios.Overrides{})
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("Parse(%d bytes) took %s; want < 2s", len(data), d)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
+			t.Fatalf("Parse(%d bytes) allocated %d MB; want < 512 MB", len(data), alloc>>20)
+		}
 		if err != nil {
 			if p != nil {
 				t.Fatalf("Parse = (%+v, %v); want no plan with an error", p, err)

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -78,15 +77,15 @@ type Overrides struct {
 
 // Load reads, validates and resolves the scenario file at path.
 func Load(path string, ov Overrides) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFileMax(path, MaxScenarioSize)
+	if se := (*SizeError)(nil); errors.As(err, &se) {
+		return nil, &LoadError{Errs: []*FieldError{{File: path, Msg: fmt.Sprintf("file too large (limit %s)", formatBytes(se.Limit))}}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
 	return Parse(path, data, ov)
 }
-
-// maxScenarioSize bounds a scenario file.
-const maxScenarioSize = 1 << 20
 
 // Parse validates and resolves a scenario. name is used in error messages
 // and to resolve body_file paths (relative to its directory).
@@ -95,8 +94,8 @@ func Parse(name string, data []byte, ov Overrides) (*Plan, error) {
 	fail := func(line, col int, field, msg string) error {
 		return &LoadError{Errs: []*FieldError{{File: short, Line: line, Column: col, Field: field, Msg: msg}}}
 	}
-	if len(data) > maxScenarioSize {
-		return nil, fail(0, 0, "", fmt.Sprintf("file too large (%d bytes, limit %d)", len(data), maxScenarioSize))
+	if len(data) > MaxScenarioSize {
+		return nil, fail(0, 0, "", fmt.Sprintf("file too large (%d bytes, limit %s)", len(data), formatBytes(MaxScenarioSize)))
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fail(0, 0, "", "empty scenario")
@@ -132,7 +131,13 @@ func decodeStrict(data []byte, sc *Scenario) (file *ast.File, err error) {
 			file, err = nil, fmt.Errorf("malformed YAML: %v", r)
 		}
 	}()
+	if err := checkFlowDepth(data); err != nil {
+		return nil, err
+	}
 	if file, err = parser.ParseBytes(data, 0); err != nil {
+		return nil, err
+	}
+	if err := checkTree(file); err != nil {
 		return nil, err
 	}
 	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(sc); err != nil {
@@ -142,6 +147,10 @@ func decodeStrict(data []byte, sc *Scenario) (file *ast.File, err error) {
 }
 
 func yamlErr(file string, err error) error {
+	var be *boundsError
+	if errors.As(err, &be) {
+		return &LoadError{Errs: []*FieldError{{File: file, Line: be.line, Column: be.col, Msg: be.msg}}}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		fe := &FieldError{File: file, Msg: ye.GetMessage()}
@@ -677,7 +686,9 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 		}
 		r.Expect = rs.Expect
 		var err error
-		if r.URL, err = compileText(r.Name+" url", rs.URL); err != nil {
+		if i := controlChar(rs.URL); i >= 0 {
+			v.errf(base+".url", "holds a control character (%q at byte %d): %q", rs.URL[i], i, rs.URL)
+		} else if r.URL, err = compileText(r.Name+" url", rs.URL); err != nil {
 			v.errf(base+".url", "%v", err)
 		} else if rs.URL != "" {
 			v.checkRender(base+".url", r.URL, vars, &buf, true)
@@ -689,8 +700,12 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 		sort.Strings(keys)
 		for _, k := range keys {
 			path := base + ".headers." + k
-			if k == "" || strings.ContainsAny(k, " :\r\n") {
+			if !validHeaderName(k) {
 				v.errf(path, "not a valid header name: %q", k)
+				continue
+			}
+			if i := controlChar(rs.Headers[k]); i >= 0 {
+				v.errf(path, "header value holds a control character (%q at byte %d), which no server accepts: %q", rs.Headers[k][i], i, rs.Headers[k])
 				continue
 			}
 			t, err := compileText(k, rs.Headers[k])
@@ -712,8 +727,10 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 			if !filepath.IsAbs(f) {
 				f = filepath.Join(v.dir, f)
 			}
-			b, err := os.ReadFile(f)
-			if err != nil {
+			b, err := ReadFileMax(f, MaxBodySize)
+			if se := (*SizeError)(nil); errors.As(err, &se) {
+				v.errf(base+".body_file", "%q is larger than %s, the largest body spike sends", rs.BodyFile, formatBytes(se.Limit))
+			} else if err != nil {
 				v.errf(base+".body_file", "cannot read %q: %v", rs.BodyFile, errors.Unwrap(err))
 			}
 			body = string(b)
@@ -811,4 +828,30 @@ func FormatRate(r float64) string {
 	default:
 		return strconv.FormatFloat(r, 'f', 2, 64)
 	}
+}
+
+// validHeaderName reports whether k is an HTTP header name (an RFC 9110
+// token: visible ASCII without separators).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// controlChar returns the index of the first control character (CR, LF, NUL,
+// DEL, …; a tab is allowed) in s, or -1.
+func controlChar(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return i
+		}
+	}
+	return -1
 }

@@ -568,7 +568,7 @@ func TestParse_TooLarge(t *testing.T) {
 	t.Parallel()
 	src := "baseline: 10\nshape: burst\nrequests:\n  - url: /\n" + strings.Repeat("#", 1<<20)
 	_, err := scenarios.Parse("big.yaml", []byte(src), scenarios.Overrides{})
-	want := fmt.Sprintf("big.yaml: file too large (%d bytes, limit %d)", len(src), 1<<20)
+	want := fmt.Sprintf("big.yaml: file too large (%d bytes, limit 1 MiB)", len(src))
 	if err == nil || err.Error() != want || !scenarios.IsLoadError(err) {
 		t.Errorf("Parse(%d bytes) = %v; want load error %q", len(src), err, want)
 	}

@@ -74,11 +74,11 @@ func runCompare(_ context.Context, opts *CompareOptions) error {
 	}
 	old, err := engine.ReadFile(opts.Old)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr(err)
 	}
 	cur, err := engine.ReadFile(opts.New)
 	if err != nil {
-		return usageErr("%v", err)
+		return inputErr(err)
 	}
 	c := analysis.Compare(old, cur, maxReg)
 	if opts.JSON {
@@ -87,7 +87,7 @@ func runCompare(_ context.Context, opts *CompareOptions) error {
 		if err := enc.Encode(c); err != nil {
 			return err
 		}
-	} else if err := writeComparison(opts.IO.Out, &c, opts.Old, opts.New); err != nil {
+	} else if err := writeComparison(termSafe(opts.IO.Out), &c, opts.Old, opts.New); err != nil {
 		return err
 	}
 	switch c.Verdict {
@@ -117,7 +117,7 @@ func writeComparison(w io.Writer, c *analysis.Comparison, oldPath, newPath strin
 		if !r.Started.IsZero() {
 			when = r.Started.Local().Format("2006-01-02 15:04") + ", "
 		}
-		fmt.Fprintf(bw, "%s %s: %s, %s%s (%s)\n", label, path, r.Scenario, when, r.Target, r.Status)
+		fmt.Fprintf(bw, "%s %s: %s, %s%s (%s)\n", label, oneLine(path), oneLine(r.Scenario), when, oneLine(r.Target), r.Status)
 	}
 	run("old", oldPath, c.Old)
 	run("new", newPath, c.New)
@@ -133,7 +133,7 @@ func writeComparison(w io.Writer, c *analysis.Comparison, oldPath, newPath strin
 	}
 	for _, e := range c.Requests {
 		for _, m := range e.Metrics() {
-			row("request "+e.Name, m)
+			row("request "+oneLine(e.Name), m)
 		}
 	}
 	for _, e := range c.Layers {

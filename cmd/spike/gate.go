@@ -304,8 +304,32 @@ func mdCell(s string) string {
 	if s == "" {
 		return "–"
 	}
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
+	return mdText(s)
+}
+
+// mdEscaper escapes what Markdown or HTML would interpret in text the target
+// or a file controls (error bodies, request names): markup, links, raw HTML.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`,
+	"#", `\#`, "!", `\!`, "~", `\~`, "<", "&lt;", ">", "&gt;", "&", "&amp;",
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// mdText escapes s for Markdown text: it renders as the characters written,
+// on one line.
+func mdText(s string) string { return mdEscaper.Replace(oneLine(strings.ReplaceAll(s, "\n", " "))) }
+
+// mdCode formats s as a Markdown code span, whatever backticks it holds.
+func mdCode(s string) string {
+	s = oneLine(strings.ReplaceAll(s, "\n", " "))
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if fence == "`" {
+		return "`" + s + "`"
+	}
+	return fence + " " + s + " " + fence
 }
 
 // The summary formats numbers as the analysis' own texts do, so that its
@@ -358,16 +382,16 @@ func writeSummary(w io.Writer, res *engine.Result, a *analysis.Analysis, rep *an
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format+"\n", args...) }
 	icon := map[analysis.Status]string{analysis.StatusPass: "✅", analysis.StatusFail: "❌", analysis.StatusInconclusive: "⚠️"}[rep.Status]
-	p("## %s spike gate: %s — %s", icon, strings.ToUpper(string(rep.Status)), res.Meta.Scenario)
+	p("## %s spike gate: %s — %s", icon, strings.ToUpper(string(rep.Status)), mdText(res.Meta.Scenario))
 	p("")
-	p("**%s**", rep.Headline)
+	p("**%s**", mdText(rep.Headline))
 	p("")
 	if a != nil && a.Verdict.Headline != "" {
-		p("%s", a.Verdict.Headline)
+		p("%s", mdText(a.Verdict.Headline))
 		p("")
 	}
 	dur := res.Plan.Duration
-	p("Target `%s` · %s · planned peak %s · baseline %s", res.Meta.Target, fmtDur(dur), mdPoint(&analysis.Point{RateRPS: res.Plan.PeakRate, Multiple: mdMultiple(res.Plan.PeakRate, res.Plan.Baseline)}), mdRate(res.Plan.Baseline))
+	p("Target %s · %s · planned peak %s · baseline %s", mdCode(res.Meta.Target), fmtDur(dur), mdPoint(&analysis.Point{RateRPS: res.Plan.PeakRate, Multiple: mdMultiple(res.Plan.PeakRate, res.Plan.Baseline)}), mdRate(res.Plan.Baseline))
 	if res.Meta.Partial {
 		p("")
 		p("> The run was interrupted: it is judged on the windows it recorded.")
@@ -381,11 +405,11 @@ func writeSummary(w io.Writer, res *engine.Result, a *analysis.Analysis, rep *an
 	var bullets []string
 	for _, c := range rep.Checks {
 		if c.Status == analysis.StatusFail || c.Status == analysis.StatusInconclusive {
-			bullets = append(bullets, fmt.Sprintf("- **%s**: %s", c.Name, c.Message))
+			bullets = append(bullets, fmt.Sprintf("- **%s**: %s", mdText(c.Name), mdText(c.Message)))
 		}
 	}
 	for _, n := range rep.Notes {
-		bullets = append(bullets, "- _note_: "+n)
+		bullets = append(bullets, "- _note_: "+mdText(n))
 	}
 	if len(bullets) > 0 {
 		p("")
@@ -404,7 +428,7 @@ func writeSummary(w io.Writer, res *engine.Result, a *analysis.Analysis, rep *an
 			broken++
 			what := ""
 			if l.Symptom != nil {
-				what = " — " + l.Symptom.Text
+				what = " — " + mdText(l.Symptom.Text)
 			}
 			p("%d. **%s** at %s%s", l.Rank, l.Layer, mdPoint(l.Broke), what)
 		}
@@ -416,7 +440,7 @@ func writeSummary(w io.Writer, res *engine.Result, a *analysis.Analysis, rep *an
 			p("Fix first:")
 			p("")
 			for k, f := range a.Verdict.Fixes {
-				p("%d. %s", k+1, f)
+				p("%d. %s", k+1, mdText(f))
 			}
 		}
 
@@ -457,12 +481,12 @@ func writeSummary(w io.Writer, res *engine.Result, a *analysis.Analysis, rep *an
 			p("Regressions:")
 			p("")
 			for _, r := range c.Regressions {
-				p("- %s", r)
+				p("- %s", mdText(r))
 			}
 		}
 	}
 	p("")
-	p("Report: `%s`", report)
+	p("Report: %s", mdCode(report))
 	return bw.Flush()
 }
 

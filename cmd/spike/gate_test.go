@@ -414,3 +414,38 @@ func TestWriteSummary_Passing(t *testing.T) {
 		t.Errorf("writeSummary() without a previous result has a comparison section:\n%s", buf.String())
 	}
 }
+
+// TestWriteSummary_EscapesTargetText: text the target controls (error bodies
+// in check messages and symptoms, request names) is shown as written, never
+// interpreted as Markdown or HTML.
+func TestWriteSummary_EscapesTargetText(t *testing.T) {
+	t.Parallel()
+	res := synthResult(t, 20, []synthReq{{name: "home", url: "/", share: 1, lat: synthFlat(20 * time.Millisecond), errFrac: synthNone}}, synthRamp(20, 40, 6)...)
+	res.Meta.Scenario = "s <script>alert(1)</script>"
+	res.Meta.Target = "http://127.0.0.1:1/`whoami`"
+	hostile := "<img src=x onerror=alert(1)> [click](http://evil.example) **bold** | cell\n## heading"
+	a := &analysis.Analysis{
+		Verdict:  analysis.Verdict{Status: analysis.StatusFail, Headline: "broke: " + hostile, Fixes: []string{"fix " + hostile}},
+		Layers:   []analysis.LayerReport{{Layer: "database", Rank: 1, Broke: &analysis.Point{RateRPS: 10}, Symptom: &analysis.Symptom{Text: "503 " + hostile}}},
+		Requests: []analysis.RequestReport{{Name: "<b>req</b>", Layer: "database", Count: 1}},
+	}
+	rep := &analysis.GateReport{Status: analysis.StatusFail, Headline: "gate failed: " + hostile,
+		Checks: []analysis.GateCheck{{Name: "request <b>req</b>", Status: analysis.StatusFail, Measured: hostile, Limit: "x", Message: "error body: " + hostile}},
+		Notes:  []string{hostile},
+	}
+	var buf bytes.Buffer
+	if err := writeSummary(&buf, res, a, rep, "out/report.html"); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	for _, bad := range []string{"<img", "<script", "<b>", "[click](", "**bold**", "\n## heading", "`whoami`` ·"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("writeSummary() holds %q unescaped:\n%s", bad, got)
+		}
+	}
+	for _, want := range []string{`&lt;img src=x onerror=alert(1)&gt; \[click\](http://evil.example) \*\*bold\*\* \| cell \#\# heading`, "Target `` http://127.0.0.1:1/`whoami` ``"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("writeSummary() =\n%s\nwant it to contain %q", got, want)
+		}
+	}
+}

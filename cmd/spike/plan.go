@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,9 +57,84 @@ file:line:column with the field and the value, and exit with code 2.`,
 
 func addPlanOverrideFlags(cmd *cobra.Command, ov *scenarios.Overrides, baseline *string) {
 	cmd.Flags().StringVar(&ov.Target, "target", "", "base URL of the target (overrides the scenario's target:)")
-	cmd.Flags().StringVar(baseline, "baseline", "", "today's normal traffic in req/s (overrides baseline:)")
-	cmd.Flags().Float64Var(&ov.TimeScale, "time-scale", 0, "compress the shape in time by this factor (overrides time_scale:)")
-	cmd.Flags().DurationVar(&ov.Duration, "duration", 0, "stretch or compress the whole curve to this length, e.g. 90s")
+	cmd.Flags().Var(positiveRateFlag{baseline}, "baseline", "today's normal traffic in req/s (overrides baseline:)")
+	cmd.Flags().Var(positiveFloatFlag{&ov.TimeScale}, "time-scale", "compress the shape in time by this factor (overrides time_scale:)")
+	cmd.Flags().Var(positiveDurationFlag{&ov.Duration}, "duration", "stretch or compress the whole curve to this length, e.g. 90s")
+}
+
+// positiveDurationFlag is a duration flag that must be > 0: a bad value is a
+// flag error naming the flag ("invalid argument "-5s" for "--duration"").
+type positiveDurationFlag struct{ d *time.Duration }
+
+func (f positiveDurationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+func (f positiveDurationFlag) Type() string { return "duration" }
+func (f positiveDurationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration (like 90s or 5m)")
+	}
+	if d <= 0 {
+		return fmt.Errorf("must be > 0, got %s", s)
+	}
+	*f.d = d
+	return nil
+}
+
+// positiveFloatFlag is a number flag that must be finite and > 0.
+type positiveFloatFlag struct{ v *float64 }
+
+func (f positiveFloatFlag) String() string {
+	if f.v == nil || *f.v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(*f.v, 'g', -1, 64)
+}
+func (f positiveFloatFlag) Type() string { return "number" }
+func (f positiveFloatFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("not a number")
+	}
+	if v <= 0 {
+		return fmt.Errorf("must be > 0, got %s", s)
+	}
+	*f.v = v
+	return nil
+}
+
+// positiveRateFlag is a rate flag in req/s that must be finite and > 0,
+// kept as written.
+type positiveRateFlag struct{ s *string }
+
+func (f positiveRateFlag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return *f.s
+}
+func (f positiveRateFlag) Type() string { return "req/s" }
+func (f positiveRateFlag) Set(s string) error {
+	r := scenarios.Rate{}
+	if err := r.UnmarshalText([]byte(s)); err != nil {
+		return err
+	}
+	v, err := r.Resolve(0)
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		v, err = -1, nil
+	}
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("want a rate in req/s, like 40")
+	}
+	if v <= 0 {
+		return fmt.Errorf("must be > 0, got %s", s)
+	}
+	*f.s = strings.TrimSpace(s)
+	return nil
 }
 
 // planJSON is `spike plan --json`'s output.

@@ -56,7 +56,7 @@ By default the report is written as report.html next to the result.`,
 func runReport(opts *ReportOptions) error {
 	res, err := engine.ReadFile(opts.Result)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return inputErr(err)
 	}
 	a := analysis.Analyze(res, analysis.Options{})
 	if s, err := search.FromResult(res); err == nil && s != nil {
@@ -73,7 +73,7 @@ func runReport(opts *ReportOptions) error {
 	if err := charts.WriteFile(out, res, a); err != nil {
 		return err
 	}
-	if err := a.WriteVerdict(opts.IO.Out); err != nil {
+	if err := a.WriteVerdict(termSafe(opts.IO.Out)); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "report: %s\n", out)

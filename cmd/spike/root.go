@@ -42,6 +42,8 @@ type IOStreams struct {
 type codeError struct {
 	code int
 	err  error
+	// noHint leaves out the hint to --help (a bad file, not bad usage).
+	noHint bool
 }
 
 func (e *codeError) Error() string {
@@ -85,7 +87,7 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 		if ce.err != nil {
 			fmt.Fprintln(ios.ErrOut, "spike:", ce.err)
 		}
-		if ce.code == exitUsage && !scenarios.IsLoadError(ce.err) {
+		if ce.code == exitUsage && !ce.noHint && !scenarios.IsLoadError(ce.err) {
 			fmt.Fprintln(ios.ErrOut, "Run 'spike --help' for usage.")
 		}
 		return ce.code

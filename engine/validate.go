@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// MaxResultSize is the largest result.json ReadFile reads, in bytes: about
+// 80 hours of one-second windows for a mix of ten requests.
+const MaxResultSize = 1 << 30
+
+// ReadFile reads and validates a result written by WriteFile. The size is
+// checked while reading (MaxResultSize), and a result whose figures cannot be
+// trusted (see Validate) is refused.
+func ReadFile(path string) (*Result, error) { return readFile(path, MaxResultSize) }
+
+func readFile(path string, limit int64) (*Result, error) {
+	b, err := scenarios.ReadFileMax(path, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	return ParseResult(path, b)
+}
+
+// ParseResult decodes and validates a result; name is used in errors.
+func ParseResult(name string, data []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read result %s: not a spike result: %w", name, err)
+	}
+	if r.Schema == 0 {
+		return nil, fmt.Errorf("read result %s: not a spike result (no schema version)", name)
+	}
+	if r.Schema > SchemaVersion {
+		return nil, fmt.Errorf("read result %s: schema version %d is newer than this spike understands (%d); upgrade spike", name, r.Schema, SchemaVersion)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("read result %s: %w", name, err)
+	}
+	return &r, nil
+}
+
+// Validate checks what every reader of a result relies on: windows that end
+// after they start, in time order, with a positive window length;
+// histograms that decode; counts that add up. It names the first problem by
+// its JSON path.
+func (r *Result) Validate() error {
+	if !r.Meta.Ended.IsZero() && r.Meta.Ended.Before(r.Meta.Started) {
+		return fmt.Errorf("meta: ended %s before it started %s", r.Meta.Ended.Format("15:04:05"), r.Meta.Started.Format("15:04:05"))
+	}
+	if len(r.Windows) > 0 && r.Plan.Window <= 0 {
+		return fmt.Errorf("plan.window_ns: must be > 0, got %d", r.Plan.Window)
+	}
+	for i, w := range r.Windows {
+		at := fmt.Sprintf("windows[%d]", i)
+		if w.Start < 0 || w.End <= w.Start {
+			return fmt.Errorf("%s: ends at %s, not after its start %s (start_ns %d, end_ns %d)", at, w.End, w.Start, w.Start, w.End)
+		}
+		if i > 0 && w.Start < r.Windows[i-1].Start {
+			return fmt.Errorf("%s: starts at %s, before windows[%d] (%s)", at, w.Start, i-1, r.Windows[i-1].Start)
+		}
+		if w.OK+w.Errors > w.Sent && w.Sent > 0 {
+			return fmt.Errorf("%s: ok %d + errors %d is more than the %d sent", at, w.OK, w.Errors, w.Sent)
+		}
+		if err := checkHist(at+".latency", w.Latency); err != nil {
+			return err
+		}
+		for name, wr := range w.Requests {
+			if wr == nil {
+				return fmt.Errorf("%s.requests[%q]: null", at, name)
+			}
+			if err := checkHist(fmt.Sprintf("%s.requests[%q].latency", at, name), wr.Latency); err != nil {
+				return err
+			}
+		}
+	}
+	for i, t := range r.Requests {
+		if err := checkHist(fmt.Sprintf("requests[%d].latency", i), t.Latency); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errCorruptHist wraps every histogram decoding failure.
+var errCorruptHist = errors.New("corrupt histogram")
+
+func checkHist(at string, l LatencyStats) error {
+	if l.Hist == "" {
+		return nil
+	}
+	if _, err := DecodeHist(l.Hist); err != nil {
+		return fmt.Errorf("%s.hist: %w: %v", at, errCorruptHist, err)
+	}
+	return nil
+}
