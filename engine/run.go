@@ -31,6 +31,14 @@ type Progress struct {
 	ErrorRate float64
 	// Sent and Errors count the whole run so far.
 	Sent, Errors uint64
+	// Planned is how many requests the curve scheduled so far (up to the
+	// stop of an interrupted run); InFlight how many were sent and have not
+	// finished yet.
+	Planned, InFlight uint64
+	// Windows is how many windows have closed so far; GeneratorBound how
+	// many of them were marked generator-bound. The last report of a run
+	// counts all its windows.
+	Windows, GeneratorBound int
 }
 
 // Config is what a run needs besides its context.
@@ -54,6 +62,13 @@ type Config struct {
 	Abort func(closed []Window) (abort bool, reason string)
 	// Shard, if set, sends only that shard's share of the plan (see Shard).
 	Shard Shard
+	// OnSample, if set, is called on the run's goroutine with every finished
+	// request, right after the recorder took it (latency is End minus
+	// Intended, as the recorder measures it). The Sample is reused for the
+	// next request when the call returns: the hook must not keep the pointer
+	// or what it refers to, and must be quick and not block, since results
+	// wait while it runs.
+	OnSample func(*Sample)
 }
 
 // Run executes the plan against the target and returns what it measured.
@@ -138,6 +153,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		drain      <-chan time.Time
 		stoppedAt  time.Duration
 		runErr     error
+		// s is declared once, not per result: the OnSample hook makes it
+		// escape, and one allocation per run beats one per request.
+		s Sample
+		// counted windows have been looked at for Progress; bound of them
+		// were generator-bound.
+		counted, bound int
 	)
 	elapsed := func() time.Duration { return time.Since(began) }
 	progress := func() {
@@ -147,7 +168,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		n, e, p95 := rec.Interval()
 		secs := time.Since(lastProgress).Seconds()
 		lastProgress = time.Now()
-		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(elapsed()) / float64(cfg.Shard.n()), P95: p95, Sent: sent, Errors: errs}
+		at := elapsed()
+		if drain != nil {
+			at = stoppedAt
+		}
+		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(at) / float64(cfg.Shard.n()), P95: p95, Sent: sent, Errors: errs,
+			Planned: cfg.Shard.Below(plan.Curve.PlannedIn(0, at))}
+		if calls := tgt.calls.Load(); calls > sent {
+			p.InFlight = calls - sent
+		}
+		closed := rec.Windows()
+		for _, w := range closed[counted:] {
+			if w.GeneratorBound {
+				bound++
+			}
+		}
+		counted = len(closed)
+		p.Windows, p.GeneratorBound = counted, bound
 		if secs > 0 {
 			p.AchievedRate = float64(n) / secs
 		}
@@ -169,7 +206,7 @@ loop:
 				runErr = fmt.Errorf("run: %s", vr.Error)
 			}
 			req, k := requestIndex(vr.URL)
-			s := Sample{
+			s = Sample{
 				Req: req, Seq: k, Intended: plan.Curve.TimeOf(k),
 				Sent: vr.Timestamp.Sub(began), Code: int(vr.Code), Err: vr.Error, BytesOut: vr.BytesOut, Header: vr.Headers,
 			}
@@ -179,6 +216,9 @@ loop:
 				s.Snippet = info.snippet
 			}
 			rec.Add(&s)
+			if cfg.OnSample != nil {
+				cfg.OnSample(&s)
+			}
 			sent++
 			if s.Code == 0 || s.Req < 0 || !plan.Requests[s.Req].OK(s.Code) {
 				errs++
@@ -233,8 +273,9 @@ loop:
 	} else {
 		pc.close()
 	}
-	progress()
 	res.Windows, res.Requests = rec.Finish()
+	// After Finish, so that the last report counts every window.
+	progress()
 	res.Meta.Ended = now().UTC()
 	if n := rec.Late(); n > 0 {
 		res.Meta.Notes = append(res.Meta.Notes, fmt.Sprintf("%d requests finished after their window had been closed; they count in the totals only", n))

@@ -93,6 +93,9 @@ type EngineRunner struct {
 	Version string
 	// OnProgress, if set, receives the engine's live progress of each step.
 	OnProgress func(engine.Progress)
+	// OnSample, if set, receives every finished request of each step (see
+	// engine.Config.OnSample).
+	OnSample func(*engine.Sample)
 }
 
 // RunStep runs one step with engine.Run. Each step's request templates are
@@ -112,6 +115,7 @@ func (r *EngineRunner) RunStep(ctx context.Context, s StepSpec) (*engine.Result,
 	p.Options.Seed += int64(s.Index)
 	return engine.Run(ctx, engine.Config{
 		Plan: &p, Target: r.Target, Version: r.Version, OnProgress: r.OnProgress, Abort: s.Abort,
+		OnSample: r.OnSample,
 	})
 }
 
