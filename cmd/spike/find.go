@@ -40,6 +40,8 @@ type FindOptions struct {
 	OutDir      string
 	// Fix lists example-app fixes to switch on when the target is demo.
 	Fix string
+	// Live holds the live-metrics flags (live.go).
+	Live LiveOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -69,6 +71,9 @@ Each step is printed as it ends; result.json (with every step in its search
 field) and report.html are written to the output folder. --max-rate,
 --max-duration (the load time, default 5m) and Ctrl-C all end the search with
 the best answer so far.
+
+` + liveHelp + ` The steps add to the same
+counters.
 
 Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 4 inconclusive
 (spike could not send the load), 130 interrupted.`,
@@ -102,6 +107,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 4 inconclusive
 	f.DurationVar(&opts.MaxDuration, "max-duration", search.DefaultMaxDuration, "the most load time the search may use, all steps together")
 	f.StringVarP(&opts.OutDir, "out", "o", "", "folder for result.json and report.html (default spike-results/NAME-find-TIMESTAMP)")
 	f.StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
+	addLiveFlags(cmd, &opts.Live)
 	return cmd
 }
 
@@ -151,6 +157,11 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 		defer srv.Close()
 		target = srv.URL()
 	}
+	lv, err := opts.Live.start(ctx, opts.IO, plan)
+	if err != nil {
+		return err
+	}
+	defer lv.close(ctx, opts.IO)
 	raiseFileLimit()
 	out := outDir(opts.OutDir, plan.Name+"-find", opts.Now)
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -160,7 +171,12 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	ios := opts.IO
 	fmt.Fprintf(ios.ErrOut, "spike: searching %s at %s for the highest rate within the SLO (%s)\n", plan.Name, target, sloText(plan.SLO))
 	steps := &stepPrinter{ios: ios, plan: plan}
-	cfg.Runner = &search.EngineRunner{Plan: plan, Target: target, Version: version, OnProgress: steps.progress}
+	runner := &search.EngineRunner{Plan: plan, Target: target, Version: version, OnProgress: steps.progress}
+	if lv != nil {
+		runner.OnSample = lv.metrics.Observe
+		runner.OnProgress = lv.metrics.ProgressFunc(steps.progress)
+	}
+	cfg.Runner = runner
 	cfg.OnStart = steps.start
 	cfg.OnStep = steps.print
 	release := gcFloor()

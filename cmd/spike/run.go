@@ -33,6 +33,8 @@ type RunOptions struct {
 	Gate GateOptions
 	// Split holds the sharding flags (shard.go).
 	Split ShardOptions
+	// Live holds the live-metrics flags (live.go).
+	Live LiveOptions
 	// Now gives the wall-clock time (for the default output folder name).
 	Now func() time.Time
 }
@@ -55,6 +57,8 @@ and still writes what it measured, marked partial (exit code 130).
 
 ` + shardHelp + `
 
+` + liveHelp + `
+
 Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
 or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
@@ -62,7 +66,8 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
   spike run launch.yaml --baseline 40 --time-scale 60
   spike run smoke.yaml --gate --junit junit.xml --summary summary.md
   spike run smoke.yaml --gate --baseline-result last/result.json
-  spike run launch.yaml --shard 0/4 --out shard-0`,
+  spike run launch.yaml --shard 0/4 --out shard-0
+  spike run launch.yaml --metrics-addr 127.0.0.1:9464 --otlp-endpoint http://127.0.0.1:4318`,
 		Args: exactArgs(1, "one scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -78,6 +83,7 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
 	addGateFlags(cmd, &opts.Gate)
 	addShardFlags(cmd, &opts.Split)
+	addLiveFlags(cmd, &opts.Live)
 	return cmd
 }
 
@@ -105,7 +111,12 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err := opts.Gate.prepare(plan); err != nil {
 		return err
 	}
-	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard})
+	lv, err := opts.Live.start(ctx, opts.IO, plan)
+	if err != nil {
+		return err
+	}
+	defer lv.close(ctx, opts.IO)
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard, live: lv})
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -126,6 +137,8 @@ func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, o
 type launch struct {
 	// shard is the part of the plan to send (the whole plan by default).
 	shard engine.Shard
+	// live receives the run's live metrics (nil: none).
+	live *liveRun
 }
 
 // runPlanGated is runPlanTo, then the release gate (nil: none).
@@ -206,10 +219,12 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 	}
 	status := newStatusLine(ios)
 	release := gcFloor()
-	res, err := engine.Run(ctx, engine.Config{
+	cfg := engine.Config{
 		Plan: plan, Target: target, Version: version, OnProgress: status.update,
 		Abort: search.AbortRule(plan), Shard: l.shard,
-	})
+	}
+	l.live.hook(&cfg)
+	res, err := engine.Run(ctx, cfg)
 	release()
 	if res != nil && res.Meta.Aborted {
 		fmt.Fprintf(ios.ErrOut, "spike: stopped early: %s\n", res.Meta.AbortReason)
