@@ -37,6 +37,7 @@ func TestNewCmdFind(t *testing.T) {
 		}
 		g := *got
 		g.IO, g.Now = nil, nil
+		tt.want.Live.MetricsGrace = DefaultMetricsGrace // the live flags: live_test.go
 		if !reflect.DeepEqual(g, tt.want) {
 			t.Errorf("spike %s parsed as %+v; want %+v", tt.args, g, tt.want)
 		}
