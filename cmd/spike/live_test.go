@@ -140,7 +140,7 @@ func scrapeUntilGone(url string, interval time.Duration, give time.Duration) *sc
 
 var sentLine = regexp.MustCompile(`(?m)^spike_requests_sent_total\{layer="(\w+)",request="(\w+)"\} (\d+)$`)
 
-// TestRun_LiveMetrics runs a 2 s scenario with both exporters and checks
+// TestRun_LiveMetrics runs a 1 s scenario with both exporters and checks
 // that the final scrape and the final OTLP push count every request
 // result.json counts.
 func TestRun_LiveMetrics(t *testing.T) {
@@ -163,7 +163,7 @@ func TestRun_LiveMetrics(t *testing.T) {
 	}))
 	defer otlp.Close()
 
-	file := writeScenario(t, "name: live\nbaseline: 40\nstages:\n  - hold: {duration: 2s}\nrequests:\n"+
+	file := writeScenario(t, "name: live\nbaseline: 40\nstages:\n  - hold: {duration: 1s}\nrequests:\n"+
 		"  - {name: home, url: /, weight: 3, layer: frontend}\n  - {name: fail, url: /fail}\n")
 	out := t.TempDir()
 	addr := freeAddr(t)
