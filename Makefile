@@ -1,11 +1,21 @@
 # spike — common tasks. CI (.ci/run) runs `make test` and `make test-load`.
 GO ?= go
 FUZZTIME ?= 20s
+# Release stamping: `spike --version` shows these (see cmd/spike/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+IMAGE ?= spike:$(VERSION)
 
-.PHONY: build test test-load vet fmt-check fuzz bench bench-compare bench-fixed demo clean
+.PHONY: build image test test-load vet fmt-check fuzz bench bench-compare bench-fixed demo clean
 
 build:
-	$(GO) build -o bin/spike ./cmd/spike
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/spike ./cmd/spike
+
+# A container image (needs a Docker engine; see the Dockerfile).
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE) .
 
 # The fast suite (a few minutes on 2 cores): tests that would send seconds of
 # real-time load skip themselves under -short.

@@ -107,7 +107,7 @@ func runCalibrate(ctx context.Context, opts *CalibrateOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "spike: measuring for %s with %d connections against an in-process loopback server…\n", opts.Duration, opts.Connections)
 	release := gcFloor()
-	res, err := engine.Run(ctx, engine.Config{Plan: plan, Target: "http://" + ln.Addr().String(), Version: version})
+	res, err := engine.Run(ctx, engine.Config{Plan: plan, Target: "http://" + ln.Addr().String(), Version: currentVersion().Version})
 	release()
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func runCalibrate(ctx context.Context, opts *CalibrateOptions) error {
 	if res.Meta.Partial {
 		return withCode(exitInterrupted, errors.New("interrupted: no ceiling recorded"))
 	}
-	c := Ceiling{RPS: float64(sent) / span.Seconds(), Connections: opts.Connections, CPUs: runtime.NumCPU(), Measured: opts.Now().UTC(), Version: version}
+	c := Ceiling{RPS: float64(sent) / span.Seconds(), Connections: opts.Connections, CPUs: runtime.NumCPU(), Measured: opts.Now().UTC(), Version: currentVersion().Version}
 	fmt.Fprintf(opts.IO.Out, "ceiling: %.0f req/s (%d requests in %s, %d connections, %d CPUs, %d errors)\n",
 		c.RPS, sent, span.Round(time.Millisecond), opts.Connections, c.CPUs, errs)
 	file := opts.File

@@ -171,7 +171,7 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	ios := opts.IO
 	fmt.Fprintf(ios.ErrOut, "spike: searching %s at %s for the highest rate within the SLO (%s)\n", plan.Name, target, sloText(plan.SLO))
 	steps := &stepPrinter{ios: ios, plan: plan}
-	runner := &search.EngineRunner{Plan: plan, Target: target, Version: version, OnProgress: steps.progress}
+	runner := &search.EngineRunner{Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: steps.progress}
 	if lv != nil {
 		runner.OnSample = lv.metrics.Observe
 		runner.OnProgress = lv.metrics.ProgressFunc(steps.progress)

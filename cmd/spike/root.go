@@ -16,9 +16,6 @@ import (
 	"github.com/spikeload/spike/scenarios"
 )
 
-// version is spike's version; release builds set it with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
-
 // Exit codes, decided in Main and nowhere else.
 const (
 	exitOK           = 0
@@ -128,7 +125,7 @@ first fails, names the layer that broke first, and says what to fix first.`,
   spike run examples/producthunt.yaml --target http://127.0.0.1:8080`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       currentVersion().String(),
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newDemoCmd(ios, nil), newRunCmd(ios, nil), newPlanCmd(ios, nil), newShapesCmd(ios), newTargetCmd(ios, nil), newReportCmd(ios), newCompareCmd(ios, nil), newFindCmd(ios, nil), newCalibrateCmd(ios, nil))

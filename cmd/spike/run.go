@@ -220,7 +220,7 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 	status := newStatusLine(ios)
 	release := gcFloor()
 	cfg := engine.Config{
-		Plan: plan, Target: target, Version: version, OnProgress: status.update,
+		Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: status.update,
 		Abort: search.AbortRule(plan), Shard: l.shard,
 	}
 	l.live.hook(&cfg)
