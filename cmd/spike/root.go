@@ -131,6 +131,7 @@ first fails, names the layer that broke first, and says what to fix first.`,
 	root.AddCommand(newDemoCmd(ios, nil), newRunCmd(ios, nil), newPlanCmd(ios, nil), newShapesCmd(ios), newTargetCmd(ios, nil), newReportCmd(ios), newCompareCmd(ios, nil), newFindCmd(ios, nil), newCalibrateCmd(ios, nil))
 	root.AddCommand(newSchemaCmd(ios, nil))
 	root.AddCommand(newMergeCmd(ios, nil))
+	addCompletions(root)
 	return root
 }
 
