@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"text/template"
 )
@@ -14,6 +15,8 @@ import (
 //	{{.RandInt 1 100}}  a random integer in [1, 100]
 //	{{.UUID}}           a random version-4 UUID
 //	{{.User}}           a user id drawn from a pool of options.users ids (1…users)
+//	{{env "NAME"}}      the environment variable NAME (for secrets: tokens, cookies);
+//	                    loading fails, naming it, when it is not set
 //
 // A Vars is not safe for concurrent use; the engine renders under a lock.
 type Vars struct {
@@ -71,11 +74,22 @@ func compileText(name, s string) (Text, error) {
 	if !strings.Contains(s, "{{") {
 		return Text{raw: s}, nil
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(s)
+	t, err := template.New(name).Funcs(template.FuncMap{"env": env}).Option("missingkey=error").Parse(s)
 	if err != nil {
 		return Text{}, cleanTemplateErr(err)
 	}
 	return Text{raw: s, tmpl: t}, nil
+}
+
+// env is the template function {{env "NAME"}}: the value of an environment
+// variable, so secrets stay out of scenario files. An unset variable is an
+// error, which the loader reports when it renders each template once.
+func env(name string) (string, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return "", fmt.Errorf("environment variable %s is not set", name)
+	}
+	return v, nil
 }
 
 func cleanTemplateErr(err error) error {

@@ -309,3 +309,23 @@ func TestRequest_OKFromScenario(t *testing.T) {
 		t.Errorf("expect: [404]: OK(404) = %t, OK(200) = %t; want true, false", r.OK(404), r.OK(200))
 	}
 }
+
+// TestParse_EnvTemplate checks {{env "NAME"}}: the value of a set variable,
+// and a load-time error naming an unset one.
+func TestParse_EnvTemplate(t *testing.T) {
+	t.Setenv("SPIKE_TEST_TOKEN", "s3cret")
+	const head = "baseline: 10\nshape: burst\nrequests:\n  - url: /\n    headers:\n      Authorization: 'Bearer {{env \"%s\"}}'\n"
+	p, err := scenarios.Parse("env.yaml", []byte(fmt.Sprintf(head, "SPIKE_TEST_TOKEN")), scenarios.Overrides{})
+	if err != nil {
+		t.Fatalf("Parse with SPIKE_TEST_TOKEN set = %v", err)
+	}
+	got, err := p.Requests[0].Headers[0].Value.Render(scenarios.NewVars(rand.New(rand.NewPCG(1, 2)), 1), &bytes.Buffer{})
+	if err != nil || got != "Bearer s3cret" {
+		t.Errorf("Render(Authorization) = %q, %v; want \"Bearer s3cret\"", got, err)
+	}
+	_, err = scenarios.Parse("env.yaml", []byte(fmt.Sprintf(head, "SPIKE_TEST_UNSET")), scenarios.Overrides{})
+	want := "env.yaml:6:22: requests[0].headers.Authorization: bad template: environment variable SPIKE_TEST_UNSET is not set"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse with SPIKE_TEST_UNSET unset = %v; want %q", err, want)
+	}
+}
