@@ -1,0 +1,423 @@
+// Package importers turns traffic people already have — a browser recording
+// (HAR), "Copy as cURL" commands, vegeta targets, an OpenAPI description —
+// into a commented spike scenario.
+//
+// It is a subpackage of scenarios because what it produces is a scenario
+// file, checked by the scenarios loader, while the parsers it needs (HAR and
+// OpenAPI documents, shell words, vegeta's targeters) have no place in the
+// scenarios package itself, which must stay free of HTTP and input formats.
+// Dependencies point one way: importers → scenarios.
+//
+// Each importer returns a [Scenario]; [Scenario.YAML] writes it. Secrets
+// found in the input (Authorization and Cookie headers, API keys and tokens
+// in headers, query strings and bodies) never reach the output: they become
+// {{env "NAME"}} references, listed in the file's header comment.
+package importers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Defaults for the settings an input does not carry.
+const (
+	// DefaultBaseline is the baseline written when none is given, in req/s.
+	DefaultBaseline = 10.0
+	// DefaultShape is the preset written when none is given.
+	DefaultShape = "producthunt"
+	// MaxInputSize bounds every input file: 256 MiB covers long recordings.
+	MaxInputSize = 256 << 20
+	// maxNameLen bounds a generated request name.
+	maxNameLen = 80
+)
+
+// Options are the settings every importer shares. The zero value works.
+type Options struct {
+	// Source names the input in comments and errors (a file name, or "-").
+	Source string
+	// Name is the scenario's name; default: derived from Source.
+	Name string
+	// Target is the base URL; default: the input's main host.
+	Target string
+	// Baseline is today's normal traffic in req/s; default DefaultBaseline.
+	Baseline float64
+	// Shape is the preset to replay; default DefaultShape.
+	Shape string
+	// IncludeHosts are hosts other than the main one whose requests are
+	// kept (as absolute URLs); others are listed in a comment and left out.
+	IncludeHosts []string
+}
+
+// Scenario is an imported scenario, ready to be written as YAML.
+type Scenario struct {
+	Name        string
+	Description string
+	// Target is the base URL relative request URLs resolve against.
+	Target   string
+	Baseline float64
+	Shape    string
+	Requests []Request
+	// Notes are comment lines for the top of the file.
+	Notes []string
+	// Secrets are the environment variables the scenario reads.
+	Secrets []Secret
+}
+
+// Request is one request of an imported mix.
+type Request struct {
+	Name   string
+	Method string
+	// URL is relative to the target, or absolute for an included host. It
+	// is a template: literal "{{" is escaped.
+	URL     string
+	Headers []Header
+	// Body is a template, like URL.
+	Body   string
+	Weight float64
+	// Layer is the layer tag, or "".
+	Layer string
+	// Comment is written above the request.
+	Comment string
+}
+
+// Header is one request header; Value is a template.
+type Header struct{ Key, Value string }
+
+// Secret is one environment variable an imported scenario reads.
+type Secret struct {
+	// Env is the variable's name.
+	Env string
+	// Where says where the value was found ("the Authorization header").
+	Where string
+	// Uses is how many requests carried it.
+	Uses int
+}
+
+// errorf is an input error: the message names the input.
+func errorf(source, format string, args ...any) error {
+	return &InputError{Source: source, Msg: fmt.Sprintf(format, args...)}
+}
+
+// InputError is a problem with the input itself (as opposed to, say, an
+// unreadable file); the command exits 2 on it.
+type InputError struct {
+	Source string
+	Msg    string
+}
+
+func (e *InputError) Error() string { return e.Source + ": " + e.Msg }
+
+// escapeTemplate makes literal text safe inside a spike template.
+func escapeTemplate(s string) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return strings.ReplaceAll(s, "{{", `{{"{{"}}`)
+}
+
+// builder collects requests: identical ones (method, URL, headers, body)
+// add up their weights, names are made unique, other hosts are counted.
+type builder struct {
+	opts    Options
+	origin  *url.URL
+	reqs    []*Request
+	index   map[string]*Request
+	names   map[string]int
+	skipped map[string]int // host → requests left out
+	sec     *secrets
+	// pendingComment is the comment for the next new request.
+	pendingComment string
+}
+
+func newBuilder(opts Options) *builder {
+	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, sec: newSecrets()}
+}
+
+// setOrigin picks the main host: Options.Target when given, else u's.
+func (b *builder) setOrigin(u *url.URL) error {
+	if b.origin != nil {
+		return nil
+	}
+	if b.opts.Target != "" {
+		t, err := url.Parse(b.opts.Target)
+		if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
+			return fmt.Errorf("--target must be an http(s) URL like https://staging.example.com, got %q", b.opts.Target)
+		}
+		b.origin = &url.URL{Scheme: t.Scheme, Host: t.Host}
+		return nil
+	}
+	if u != nil {
+		b.origin = &url.URL{Scheme: u.Scheme, Host: u.Host}
+	}
+	return nil
+}
+
+func (b *builder) included(host string) bool {
+	for _, h := range b.opts.IncludeHosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// raw is a request as an importer read it, before secrets and hosts.
+type raw struct {
+	Method  string
+	URL     *url.URL
+	Headers []Header
+	Body    string
+	// ContentType is the body's media type, for finding secrets in it.
+	ContentType string
+	// Layer is the importer's guess, or "".
+	Layer string
+	// Name overrides the generated name.
+	Name string
+	// Weight is the request's share; 0 means 1.
+	Weight float64
+	// Template marks URL path and body as already templates (OpenAPI).
+	Template bool
+}
+
+// add adds one request. It reports false when the request's host is left out.
+func (b *builder) add(r raw) bool {
+	u := r.URL
+	host := strings.ToLower(u.Host)
+	main := b.origin != nil && strings.EqualFold(u.Host, b.origin.Host) && u.Scheme == b.origin.Scheme
+	if !main && u.Host != "" && !b.included(host) && !b.included(u.Hostname()) {
+		b.skipped[u.Host]++
+		return false
+	}
+	p := u.EscapedPath()
+	if r.Template {
+		p = u.Path // already a template; keep {{ }} unescaped
+	} else {
+		p = escapeTemplate(p)
+	}
+	if p == "" {
+		p = "/"
+	}
+	target := p
+	if u.RawQuery != "" {
+		target += "?" + b.sec.query(u.RawQuery, r.Template)
+	}
+	layer := r.Layer
+	if !main && u.Host != "" {
+		target = u.Scheme + "://" + u.Host + target
+		if layer == "" || layer == "backend" {
+			layer = "third-party"
+		}
+	}
+	req := &Request{Method: strings.ToUpper(r.Method), URL: target, Layer: layer, Weight: r.Weight, Comment: b.pendingComment}
+	b.pendingComment = ""
+	if req.Weight == 0 {
+		req.Weight = 1
+	}
+	for _, h := range r.Headers {
+		req.Headers = append(req.Headers, Header{Key: h.Key, Value: b.sec.header(h.Key, h.Value)})
+	}
+	sort.SliceStable(req.Headers, func(i, j int) bool { return strings.ToLower(req.Headers[i].Key) < strings.ToLower(req.Headers[j].Key) })
+	if r.Template {
+		req.Body = b.sec.body(r.ContentType, r.Body, true)
+	} else {
+		req.Body = b.sec.body(r.ContentType, r.Body, false)
+	}
+	var key bytes.Buffer
+	fmt.Fprintf(&key, "%s %s\x00%s\x00", req.Method, req.URL, req.Body)
+	for _, h := range req.Headers {
+		fmt.Fprintf(&key, "%s=%s\x00", h.Key, h.Value)
+	}
+	b.sec.count(req)
+	if old, ok := b.index[key.String()]; ok {
+		old.Weight += req.Weight
+		return true
+	}
+	req.Name = b.name(r.Name, req.Method, u)
+	b.index[key.String()] = req
+	b.reqs = append(b.reqs, req)
+	return true
+}
+
+// name returns a unique request name: given, or "METHOD /path" (with the
+// host for other hosts), shortened, numbered when taken.
+func (b *builder) name(given, method string, u *url.URL) string {
+	n := given
+	if n == "" {
+		p := u.Path
+		if p == "" {
+			p = "/"
+		}
+		n = method + " " + p
+		if b.origin == nil || !strings.EqualFold(u.Host, b.origin.Host) {
+			n = method + " " + u.Host + p
+		}
+	}
+	n = strings.ReplaceAll(n, "{{", "{")
+	n = strings.ReplaceAll(n, "}}", "}")
+	if len(n) > maxNameLen {
+		n = n[:maxNameLen-1] + "…"
+	}
+	b.names[n]++
+	if k := b.names[n]; k > 1 {
+		n = fmt.Sprintf("%s #%d", n, k)
+	}
+	return n
+}
+
+// scenario finishes the build.
+func (b *builder) scenario(desc string) (*Scenario, error) {
+	if len(b.reqs) == 0 {
+		msg := "no requests to import"
+		if len(b.skipped) > 0 {
+			msg += fmt.Sprintf(" on the main host (left out: %s; add --include-host)", strings.Join(hostList(b.skipped), ", "))
+		}
+		return nil, errorf(b.opts.Source, "%s", msg)
+	}
+	s := &Scenario{
+		Name:        b.opts.Name,
+		Description: desc,
+		Baseline:    b.opts.Baseline,
+		Shape:       b.opts.Shape,
+		Secrets:     b.sec.list(),
+	}
+	if s.Name == "" {
+		s.Name = nameFromSource(b.opts.Source)
+	}
+	if s.Baseline <= 0 {
+		s.Baseline = DefaultBaseline
+	}
+	if s.Shape == "" {
+		s.Shape = DefaultShape
+	}
+	if b.origin != nil {
+		s.Target = b.origin.String()
+	}
+	for _, r := range b.reqs {
+		s.Requests = append(s.Requests, *r)
+	}
+	if len(b.skipped) > 0 {
+		s.Notes = append(s.Notes, "Requests to other hosts were left out (add --include-host HOST to keep them):")
+		for _, h := range hostList(b.skipped) {
+			s.Notes = append(s.Notes, "  "+h)
+		}
+	}
+	return s, nil
+}
+
+func hostList(m map[string]int) []string {
+	hosts := make([]string, 0, len(m))
+	for h := range m {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		if m[hosts[i]] != m[hosts[j]] {
+			return m[hosts[i]] > m[hosts[j]]
+		}
+		return hosts[i] < hosts[j]
+	})
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = fmt.Sprintf("%s (%d requests)", h, m[h])
+	}
+	return out
+}
+
+var nonName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func nameFromSource(src string) string {
+	base := path.Base(strings.ReplaceAll(src, "\\", "/"))
+	base = strings.TrimSuffix(base, path.Ext(base))
+	base = strings.Trim(nonName.ReplaceAllString(base, "-"), "-")
+	if base == "" || base == "." {
+		return "imported"
+	}
+	return base
+}
+
+// YAML writes the scenario as a commented spike scenario file that the
+// strict loader accepts (once the secrets' variables are set).
+func (s *Scenario) YAML() []byte {
+	var w bytes.Buffer
+	w.WriteString("# yaml-language-server: $schema=https://raw.githubusercontent.com/spikeload/spike/main/scenarios/schema.json\n")
+	if s.Description != "" {
+		fmt.Fprintf(&w, "# %s\n", s.Description)
+	}
+	w.WriteString("#\n# Check it with `spike plan FILE`; set baseline to your real normal traffic and pick\n" +
+		"# a shape (`spike shapes`). Weights are each request's share of the traffic.\n")
+	if len(s.Secrets) > 0 {
+		w.WriteString("#\n# Secrets in the input were not copied: the requests read them from the environment.\n" +
+			"# Set these before spike plan or spike run (loading fails, naming the variable, if one is unset):\n")
+		for _, sec := range s.Secrets {
+			fmt.Fprintf(&w, "#   export %s=…   # %s, in %d request(s)\n", sec.Env, sec.Where, sec.Uses)
+		}
+	}
+	if len(s.Notes) > 0 {
+		w.WriteString("#\n")
+		for _, n := range s.Notes {
+			fmt.Fprintf(&w, "# %s\n", n)
+		}
+	}
+	fmt.Fprintf(&w, "name: %s\n", scalar(s.Name))
+	if s.Description != "" {
+		fmt.Fprintf(&w, "description: %s\n", scalar(s.Description))
+	}
+	if s.Target != "" {
+		fmt.Fprintf(&w, "target: %s   # or pass --target to spike run\n", scalar(s.Target))
+	} else {
+		w.WriteString("# target: https://staging.example.com   # none in the input: set it, or pass --target\n")
+	}
+	fmt.Fprintf(&w, "baseline: %s   # req/s on a normal day\n", strconv.FormatFloat(s.Baseline, 'f', -1, 64))
+	fmt.Fprintf(&w, "shape: %s   # a preset; see spike shapes\n", scalar(s.Shape))
+	w.WriteString("requests:\n")
+	for _, r := range s.Requests {
+		if r.Comment != "" {
+			for _, line := range strings.Split(r.Comment, "\n") {
+				fmt.Fprintf(&w, "  # %s\n", line)
+			}
+		}
+		fmt.Fprintf(&w, "  - name: %s\n", scalar(r.Name))
+		if r.Method != "GET" {
+			fmt.Fprintf(&w, "    method: %s\n", r.Method)
+		}
+		fmt.Fprintf(&w, "    url: %s\n", scalar(r.URL))
+		fmt.Fprintf(&w, "    weight: %s\n", strconv.FormatFloat(r.Weight, 'f', -1, 64))
+		if r.Layer != "" {
+			fmt.Fprintf(&w, "    layer: %s\n", r.Layer)
+		}
+		if len(r.Headers) > 0 {
+			w.WriteString("    headers:\n")
+			for _, h := range r.Headers {
+				fmt.Fprintf(&w, "      %s: %s\n", scalar(h.Key), scalar(h.Value))
+			}
+		}
+		if r.Body != "" {
+			fmt.Fprintf(&w, "    body: %s\n", scalar(r.Body))
+		}
+	}
+	return w.Bytes()
+}
+
+var (
+	plainScalar = regexp.MustCompile(`^[A-Za-z0-9/][A-Za-z0-9/_.\-]*$`)
+	yamlWords   = regexp.MustCompile(`^(?i:true|false|yes|no|on|off|y|n|null|~|[-+]?[0-9._]+([eE][-+]?[0-9]+)?|0x[0-9a-f]+|0o[0-7]+|\.inf|\.nan)$`)
+)
+
+// scalar writes s as a YAML scalar: plain when that reads back as the same
+// text, else double-quoted (JSON's quoting is valid YAML).
+func scalar(s string) string {
+	if plainScalar.MatchString(s) && !yamlWords.MatchString(s) {
+		return s
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}

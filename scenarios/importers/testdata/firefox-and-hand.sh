@@ -1,0 +1,4 @@
+# Firefox "Copy as cURL", then two written by hand.
+curl 'https://shop.example.com/api/products?page=1&sort=popular' --compressed -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' -H 'Accept: application/json' -H 'Accept-Language: en-GB,en;q=0.5' -H 'Accept-Encoding: gzip, deflate, br, zstd' -H 'X-Requested-With: XMLHttpRequest' -H 'Connection: keep-alive' -H 'Referer: https://shop.example.com/' -H 'Cookie: session=eyJ1c2VyIjo0Mn0.Zk3xQw.sEcReTsIgNaTuRe' -H 'Sec-Fetch-Dest: empty' -H 'Sec-Fetch-Mode: cors' -H 'Sec-Fetch-Site: same-origin' -H 'Priority: u=4'
+curl -sS -X PUT "https://shop.example.com/api/cart/17" -H "Authorization: Bearer $SHOP_TOKEN" --json '{"quantity": 2}' && \
+curl -u ada:hunter2 -G https://shop.example.com/api/orders -d status=open -d limit=20
