@@ -35,7 +35,12 @@ func TestCompletion(t *testing.T) {
 		{"run a.yaml --out ''", nil, cobra.ShellCompDirectiveFilterDirs},
 		{"demo --fix ''", []string{"cdn", "cache", "queue", "sessions", "scale"}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace},
 		{"target --fix cache,c", []string{"cache,cdn"}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace},
-		{"''", []string{"compare", "completion", "demo", "find", "help", "plan", "report", "run", "schema", "shapes", "target"}, cobra.ShellCompDirectiveNoFileComp},
+		{"import har ''", []string{"har", "json"}, cobra.ShellCompDirectiveFilterFileExt},
+		{"import openapi ''", []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt},
+		{"import har x.har --shape n", []string{"newsletter"}, cobra.ShellCompDirectiveNoFileComp},
+		{"import vegeta t.txt --format ''", []string{"http", "json"}, cobra.ShellCompDirectiveNoFileComp},
+		{"import curl ''", nil, cobra.ShellCompDirectiveNoFileComp},
+		{"''", []string{"compare", "completion", "demo", "find", "help", "import", "plan", "report", "run", "schema", "shapes", "target"}, cobra.ShellCompDirectiveNoFileComp},
 	}
 	for _, tt := range tests {
 		args := []string{"__complete"}

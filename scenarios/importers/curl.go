@@ -119,7 +119,7 @@ func Curl(script string, opts Options) (*Scenario, error) {
 	for _, c := range cmds {
 		b.add(c.r)
 	}
-	s, err := b.scenario(fmt.Sprintf("Imported from %d curl command(s)", len(calls)))
+	s, err := b.scenario("Imported from " + plural(len(calls), "curl command"))
 	if err != nil {
 		return nil, err
 	}

@@ -190,7 +190,12 @@ func HAR(r io.Reader, opts Options) (*Scenario, error) {
 		}
 		layer := guessLayer(e.ResourceType, e.Request.Method, p.u.Path, e.Response.Content.MimeType)
 		n := len(b.reqs)
-		if !b.add(raw{Method: e.Request.Method, URL: p.u, Headers: hdrs, Body: body, ContentType: ct, Layer: layer}) {
+		var expect []int
+		if st := e.Response.Status; st >= 400 && st < 500 {
+			// A 404 favicon in the recording is not the target failing.
+			expect = []int{st}
+		}
+		if !b.add(raw{Method: e.Request.Method, URL: p.u, Headers: hdrs, Body: body, ContentType: ct, Layer: layer, Expect: expect}) {
 			continue
 		}
 		if len(b.reqs) > n {

@@ -83,6 +83,8 @@ type Request struct {
 	Weight float64
 	// Layer is the layer tag, or "".
 	Layer string
+	// Expect lists the statuses that count as success; empty means 2xx/3xx.
+	Expect []int
 	// Comment is written above the request.
 	Comment string
 }
@@ -130,6 +132,7 @@ type builder struct {
 	reqs    []*Request
 	index   map[string]*Request
 	names   map[string]int
+	target  string         // the scenario's target
 	skipped map[string]int // host → requests left out
 	sec     *secrets
 	// pendingComment is the comment for the next new request.
@@ -140,7 +143,9 @@ func newBuilder(opts Options) *builder {
 	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, sec: newSecrets()}
 }
 
-// setOrigin picks the main host: Options.Target when given, else u's.
+// setOrigin sets the main host from u (the input's), and the target the
+// scenario names: Options.Target when given, else that host. Requests to
+// the main host become relative to the target.
 func (b *builder) setOrigin(u *url.URL) error {
 	if b.origin != nil {
 		return nil
@@ -150,11 +155,16 @@ func (b *builder) setOrigin(u *url.URL) error {
 		if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
 			return fmt.Errorf("--target must be an http(s) URL like https://staging.example.com, got %q", b.opts.Target)
 		}
-		b.origin = &url.URL{Scheme: t.Scheme, Host: t.Host}
-		return nil
+		b.target = strings.TrimSuffix(t.String(), "/")
+		if u == nil {
+			u = t
+		}
 	}
 	if u != nil {
 		b.origin = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		if b.target == "" {
+			b.target = b.origin.String()
+		}
 	}
 	return nil
 }
@@ -184,6 +194,8 @@ type raw struct {
 	Weight float64
 	// Template marks URL path and body as already templates (OpenAPI).
 	Template bool
+	// Expect is the request's expected statuses, if not 2xx/3xx.
+	Expect []int
 }
 
 // add adds one request. It reports false when the request's host is left out.
@@ -215,7 +227,7 @@ func (b *builder) add(r raw) bool {
 			layer = "third-party"
 		}
 	}
-	req := &Request{Method: strings.ToUpper(r.Method), URL: target, Layer: layer, Weight: r.Weight, Comment: b.pendingComment}
+	req := &Request{Method: strings.ToUpper(r.Method), URL: target, Layer: layer, Weight: r.Weight, Comment: b.pendingComment, Expect: r.Expect}
 	b.pendingComment = ""
 	if req.Weight == 0 {
 		req.Weight = 1
@@ -296,9 +308,7 @@ func (b *builder) scenario(desc string) (*Scenario, error) {
 	if s.Shape == "" {
 		s.Shape = DefaultShape
 	}
-	if b.origin != nil {
-		s.Target = b.origin.String()
-	}
+	s.Target = b.target
 	for _, r := range b.reqs {
 		s.Requests = append(s.Requests, *r)
 	}
@@ -324,7 +334,7 @@ func hostList(m map[string]int) []string {
 	})
 	out := make([]string, len(hosts))
 	for i, h := range hosts {
-		out[i] = fmt.Sprintf("%s (%d requests)", h, m[h])
+		out[i] = fmt.Sprintf("%s (%s)", h, plural(m[h], "request"))
 	}
 	return out
 }
@@ -355,7 +365,7 @@ func (s *Scenario) YAML() []byte {
 		w.WriteString("#\n# Secrets in the input were not copied: the requests read them from the environment.\n" +
 			"# Set these before spike plan or spike run (loading fails, naming the variable, if one is unset):\n")
 		for _, sec := range s.Secrets {
-			fmt.Fprintf(&w, "#   export %s=…   # %s, in %d request(s)\n", sec.Env, sec.Where, sec.Uses)
+			fmt.Fprintf(&w, "#   export %s=…   # %s, in %s\n", sec.Env, sec.Where, plural(sec.Uses, "request"))
 		}
 	}
 	if len(s.Notes) > 0 {
@@ -391,6 +401,13 @@ func (s *Scenario) YAML() []byte {
 		if r.Layer != "" {
 			fmt.Fprintf(&w, "    layer: %s\n", r.Layer)
 		}
+		if len(r.Expect) > 0 {
+			codes := make([]string, len(r.Expect))
+			for i, c := range r.Expect {
+				codes[i] = strconv.Itoa(c)
+			}
+			fmt.Fprintf(&w, "    expect: [%s]\n", strings.Join(codes, ", "))
+		}
 		if len(r.Headers) > 0 {
 			w.WriteString("    headers:\n")
 			for _, h := range r.Headers {
@@ -420,4 +437,12 @@ func scalar(s string) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// plural says "1 request" or "3 requests".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

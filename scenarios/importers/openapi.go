@@ -63,7 +63,7 @@ func OpenAPI(r io.Reader, opts Options) (*Scenario, error) {
 	if err := b.setOrigin(serverURL); err != nil {
 		return nil, &InputError{Source: opts.Source, Msg: err.Error()}
 	}
-	if serverURL == nil && opts.Target == "" {
+	if b.origin == nil {
 		notes = append(notes, "The spec names no absolute server URL: set target below, or pass --target to spike run.")
 		b.origin = &url.URL{}
 	}
@@ -95,9 +95,6 @@ func OpenAPI(r io.Reader, opts Options) (*Scenario, error) {
 	s, err := b.scenario(fmt.Sprintf("Imported from the OpenAPI %s description %q (version %s): %d operations", version, title, str(get(get(root, "info"), "version")), ops))
 	if err != nil {
 		return nil, err
-	}
-	if b.origin != nil && b.origin.Host == "" {
-		s.Target = ""
 	}
 	if opts.Name == "" && title != "" {
 		s.Name = nameFromSource(title)
