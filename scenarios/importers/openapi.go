@@ -2,7 +2,6 @@ package importers
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -493,7 +492,7 @@ func (d *oaDoc) requestBody(n any, notes *[]string, method, p string) (string, s
 	}
 	var buf bytes.Buffer
 	writeJSON(&buf, ex)
-	return escapeTemplate(buf.String()), ct
+	return buf.String(), ct
 }
 
 // responseType is the media type of the first 2xx response, for Accept.
@@ -589,36 +588,3 @@ func exampleValue(t string, s any) any {
 }
 
 func exampleScalar(t string, s any) string { return str(exampleValue(t, s)) }
-
-// writeJSON writes an example value as compact JSON, keeping key order.
-func writeJSON(w *bytes.Buffer, v any) {
-	switch x := v.(type) {
-	case yaml.MapSlice:
-		w.WriteByte('{')
-		for i, it := range x {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			k, _ := json.Marshal(fmt.Sprint(it.Key))
-			w.Write(k)
-			w.WriteByte(':')
-			writeJSON(w, it.Value)
-		}
-		w.WriteByte('}')
-	case []any:
-		w.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			writeJSON(w, e)
-		}
-		w.WriteByte(']')
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			b, _ = json.Marshal(fmt.Sprint(x))
-		}
-		w.Write(b)
-	}
-}

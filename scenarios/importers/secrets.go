@@ -1,12 +1,15 @@
 package importers
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/goccy/go-yaml"
 )
 
 // envPrefix starts every environment variable an import asks for.
@@ -169,48 +172,64 @@ func (s *secrets) redactJSON(v any, found *bool) any {
 	return v
 }
 
-// encodeJSON writes v compactly with sorted keys; secrets become
-// "{{env "NAME"}}" inside the JSON string, literal {{ elsewhere is escaped.
+// encodeJSON writes v as compact JSON; see writeJSON.
 func (s *secrets) encodeJSON(v any) string {
-	var b strings.Builder
-	var enc func(v any)
-	enc = func(v any) {
-		switch x := v.(type) {
-		case jsonSecret:
-			b.WriteString(`"` + x.ref + `"`)
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			b.WriteByte('{')
-			for i, k := range keys {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				kb, _ := json.Marshal(k)
-				b.WriteString(escapeTemplate(string(kb)))
-				b.WriteByte(':')
-				enc(x[k])
-			}
-			b.WriteByte('}')
-		case []any:
-			b.WriteByte('[')
-			for i, e := range x {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				enc(e)
-			}
-			b.WriteByte(']')
-		default:
-			eb, _ := json.Marshal(x)
-			b.WriteString(escapeTemplate(string(eb)))
-		}
-	}
-	enc(v)
+	var b bytes.Buffer
+	writeJSON(&b, v)
 	return b.String()
+}
+
+// writeJSON writes v as compact JSON for a body template: objects decoded
+// from JSON with sorted keys, ordered YAML mappings in their order, secrets
+// as "{{env "NAME"}}", and literal "{{" escaped everywhere else.
+func writeJSON(w *bytes.Buffer, v any) {
+	writeObject := func(keys []string, value func(string) any) {
+		w.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			kb, _ := json.Marshal(k)
+			w.WriteString(escapeTemplate(string(kb)))
+			w.WriteByte(':')
+			writeJSON(w, value(k))
+		}
+		w.WriteByte('}')
+	}
+	switch x := v.(type) {
+	case jsonSecret:
+		w.WriteString(`"` + x.ref + `"`)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		writeObject(keys, func(k string) any { return x[k] })
+	case yaml.MapSlice:
+		keys := make([]string, len(x))
+		vals := make(map[string]any, len(x))
+		for i, it := range x {
+			keys[i] = fmt.Sprint(it.Key)
+			vals[keys[i]] = it.Value
+		}
+		writeObject(keys, func(k string) any { return vals[k] })
+	case []any:
+		w.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			writeJSON(w, e)
+		}
+		w.WriteByte(']')
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			b, _ = json.Marshal(fmt.Sprint(x))
+		}
+		w.WriteString(escapeTemplate(string(b)))
+	}
 }
 
 // count records the secrets of the request just added.
