@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
@@ -51,13 +52,13 @@ var (
 	// scheme://user:password@host
 	userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@"'<>]*):[^/\s@"'<>]*@`)
 	// key=value in a query string or form body.
-	pairRE = regexp.MustCompile(`([A-Za-z0-9_.\-\[\]]+)=([^&\s"'<>#;,]+)`)
+	pairRE = regexp.MustCompile(`([A-Za-z0-9_.\-\[\]]+)=([^&\s"'<>#;,\\]+)`)
 	// "key": "value" in JSON, also when the JSON is itself inside a JSON string.
 	jsonFieldRE = regexp.MustCompile(`(\\*"([A-Za-z0-9_.\-]+)\\*"\s*:\s*\\*")([^"\\]*)`)
 	// A header line: "Authorization: Basic …".
 	headerLineRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|(?:set-)?cookie|x-api-key|api-key|x-auth-token|x-access-token)(\s*:\s*)([^\r\n"]+)`)
-	// Bearer tokens anywhere.
-	bearerRE = regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]+`)
+	// Bearer tokens and basic credentials anywhere.
+	bearerRE = regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=\-]+`)
 )
 
 // Redactor masks secrets in text: values whose key shows they are secret
@@ -214,7 +215,9 @@ func targetSecrets(target string) []string {
 		return nil
 	}
 	if pw, ok := u.User.Password(); ok {
-		return literalParts(pw)
+		// Also as the client sends it: Authorization: Basic base64(user:pass).
+		basic := base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pw))
+		return append(literalParts(pw), basic)
 	}
 	return literalParts(u.User.Username())
 }

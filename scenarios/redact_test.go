@@ -26,6 +26,8 @@ func TestRedactor_String(t *testing.T) {
 		{"user=ann&password=pw", "user=ann&password=REDACTED"},
 		{"Authorization: Basic YW5uOnB3", "Authorization: REDACTED"},
 		{"sent Bearer eyJhbGciOi.x.y to it", "sent Bearer REDACTED to it"},
+		{`auth=\"Basic YW5uOnB3\" x`, `auth=\"Basic REDACTED\" x`},
+		{`"/a?api_key=k1\u0026page=2"`, `"/a?api_key=REDACTED\u0026page=2"`},
 		{"the short one stays: short", "the short one stays: short"},
 		{"auth: logins failed", "auth: logins failed"},
 		{"hunter2-secret in html: hunter2-secret", "REDACTED in html: REDACTED"},

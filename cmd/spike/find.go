@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,7 +169,7 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 		return fmt.Errorf("create output folder: %w", err)
 	}
 
-	ios := opts.IO
+	ios := opts.IO.redacting(plan.Redactor())
 	fmt.Fprintf(ios.ErrOut, "spike: searching %s at %s for the highest rate within the SLO (%s)\n", plan.Name, target, sloText(plan.SLO))
 	steps := &stepPrinter{ios: ios, plan: plan}
 	runner := &search.EngineRunner{Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: steps.progress}
@@ -301,12 +302,12 @@ func writeFindOutputs(ios *IOStreams, res *search.Result, out string) error {
 		return err
 	}
 	resultPath := filepath.Join(out, "result.json")
-	if err := combined.WriteFile(resultPath); err != nil {
-		return err
+	if err := writeFileAtomic(resultPath, ios.Redactor, combined.WriteJSON); err != nil {
+		return fmt.Errorf("write result: %w", err)
 	}
 	reportPath := filepath.Join(out, "report.html")
-	if err := charts.WriteFile(reportPath, combined, a); err != nil {
-		return err
+	if err := writeFileAtomic(reportPath, ios.Redactor, func(w io.Writer) error { return charts.Render(w, combined, a) }); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	printFindAnswer(ios, res, a)
 	fmt.Fprintf(ios.ErrOut, "\nresult: %s\nreport: %s\n", resultPath, reportPath)

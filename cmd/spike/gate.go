@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -97,12 +98,16 @@ func (g *GateOptions) apply(ios *IOStreams, plan *scenarios.Plan, res *engine.Re
 		return nil
 	}
 	rep := analysis.Gate(res, a, plan.Gate, g.prev)
-	fmt.Fprintln(ios.Out)
-	if err := writeGateText(ios.Out, &rep); err != nil {
+	var text bytes.Buffer // one write: see writeOutputs
+	fmt.Fprintln(&text)
+	if err := writeGateText(&text, &rep); err != nil {
+		return err
+	}
+	if _, err := ios.Out.Write(text.Bytes()); err != nil {
 		return err
 	}
 	if g.JUnit != "" {
-		if err := writeGateFile(g.JUnit, func(w io.Writer) error { return writeJUnit(w, res, &rep) }); err != nil {
+		if err := writeFileAtomic(g.JUnit, ios.Redactor, func(w io.Writer) error { return writeJUnit(w, res, &rep) }); err != nil {
 			return fmt.Errorf("write --junit: %w", err)
 		}
 		fmt.Fprintf(ios.ErrOut, "junit: %s\n", g.JUnit)
@@ -112,7 +117,7 @@ func (g *GateOptions) apply(ios *IOStreams, plan *scenarios.Plan, res *engine.Re
 		if _, err := os.Stat(report); err != nil {
 			report = filepath.Join(out, "result.json")
 		}
-		if err := writeGateFile(g.Summary, func(w io.Writer) error { return writeSummary(w, res, a, &rep, report) }); err != nil {
+		if err := writeFileAtomic(g.Summary, ios.Redactor, func(w io.Writer) error { return writeSummary(w, res, a, &rep, report) }); err != nil {
 			return fmt.Errorf("write --summary: %w", err)
 		}
 		fmt.Fprintf(ios.ErrOut, "summary: %s\n", g.Summary)
@@ -127,24 +132,6 @@ func (g *GateOptions) apply(ios *IOStreams, plan *scenarios.Plan, res *engine.Re
 		return withCode(exitInconclusive, errors.New(rep.Headline))
 	}
 	return nil
-}
-
-// writeGateFile creates path and writes it with write.
-func writeGateFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // statusWord is a check's status for terminals: "pass", "FAIL", "INCONCLUSIVE", "skipped".

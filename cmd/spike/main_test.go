@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 }
 
 // testTarget is a loopback target for scripts: / answers at once, /slow
-// takes 200 ms, /fail answers 500, /missing 404.
+// takes 200 ms, /fail answers 500, /missing 404, /echo 401 with the request's
+// URL, Authorization header, basic-auth credentials and body in its body.
 func testTarget() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -35,6 +37,11 @@ func testTarget() *httptest.Server {
 			return
 		case "/missing":
 			http.NotFound(w, r)
+			return
+		case "/echo": // a target that echoes credentials back in its error
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<10))
+			user, pass, _ := r.BasicAuth()
+			http.Error(w, fmt.Sprintf("denied %s auth=%q basic=%s:%s body=%s", r.URL, r.Header.Get("Authorization"), user, pass, body), http.StatusUnauthorized)
 			return
 		}
 		w.Header().Set("Server-Timing", "app;dur=0.1")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -70,8 +71,8 @@ func runReport(opts *ReportOptions) error {
 	if out == "" {
 		out = filepath.Join(filepath.Dir(opts.Result), "report.html")
 	}
-	if err := charts.WriteFile(out, res, a); err != nil {
-		return err
+	if err := writeFileAtomic(out, nil, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	if err := a.WriteVerdict(termSafe(opts.IO.Out)); err != nil {
 		return err

@@ -33,6 +33,9 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 	IsTTY  bool
+	// Redactor masks secrets in the files a command writes; Out and ErrOut
+	// already pass through it (see redacting). nil masks by key only.
+	Redactor *scenarios.Redactor
 }
 
 // exitError carries a specific exit code out of a command.
@@ -78,6 +81,9 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	// Whatever a command returns, credentials in URLs and secret
+	// parameters are not printed (commands mask their plan's values too).
+	ios = ios.redacting(nil)
 	var ce *codeError
 	switch {
 	case errors.As(err, &ce):

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -143,6 +145,12 @@ type launch struct {
 
 // runPlanGated is runPlanTo, then the release gate (nil: none).
 func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions, l launch) error {
+	red := plan.Redactor()
+	return maskErr(red, runPlanMasked(ctx, ios.redacting(red), plan, fix, out, gate, l))
+}
+
+// runPlanMasked is runPlanGated once ios masks the plan's secrets.
+func runPlanMasked(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions, l launch) error {
 	target := plan.Target
 	if target == "demo" {
 		srv, err := startDemo(ctx, ios, fix)
@@ -170,6 +178,10 @@ func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix
 // gate (nil: none) and turns the outcome into the command's error: runErr
 // first, then a partial result (exit 130), then the gate's exit code.
 func deliver(ios *IOStreams, plan *scenarios.Plan, res *engine.Result, out string, gate *GateOptions, runErr error) error {
+	if ios.Redactor == nil && plan != nil {
+		red := plan.Redactor()
+		return maskErr(red, deliver(ios.redacting(red), plan, res, out, gate, runErr))
+	}
 	a, err := writeOutputs(ios, res, out)
 	if err != nil {
 		return err
@@ -192,16 +204,22 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 		return nil, err
 	}
 	resultPath := filepath.Join(out, "result.json")
-	if err := res.WriteFile(resultPath); err != nil {
-		return nil, err
+	if err := writeFileAtomic(resultPath, ios.Redactor, res.WriteJSON); err != nil {
+		return nil, fmt.Errorf("write result: %w", err)
 	}
 	reportPath := filepath.Join(out, "report.html")
-	if err := charts.WriteFile(reportPath, res, a); err != nil {
+	if err := writeFileAtomic(reportPath, ios.Redactor, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	// The table and the verdict reach the terminal in one write, so that no
+	// secret is split between two writes of the masking writer.
+	var text bytes.Buffer
+	printRequestTable(&IOStreams{Out: &text}, res)
+	fmt.Fprintln(&text)
+	if err := a.WriteVerdict(&text); err != nil {
 		return nil, err
 	}
-	printRequestTable(ios, res)
-	fmt.Fprintln(ios.Out)
-	if err := a.WriteVerdict(ios.Out); err != nil {
+	if _, err := ios.Out.Write(text.Bytes()); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(ios.ErrOut, "\nresult: %s\nreport: %s\n", resultPath, reportPath)

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spikeload/spike/scenarios"
+)
+
+// redacting returns a copy of ios whose Out and ErrOut mask the secrets red
+// knows (see scenarios.Redactor), and whose Redactor the file writers use:
+// every output of a run passes through red.
+func (ios *IOStreams) redacting(red *scenarios.Redactor) *IOStreams {
+	c := *ios
+	c.Out, c.ErrOut, c.Redactor = red.Writer(ios.Out), red.Writer(ios.ErrOut), red
+	return &c
+}
+
+// writeFileAtomic renders a file with write, masks its secrets with red
+// (nil: by key only) and writes it to path atomically: a reader never sees
+// a half-written file under the final name.
+func writeFileAtomic(path string, red *scenarios.Redactor, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		return &os.PathError{Op: "open", Path: path, Err: pe.Err} // name the file asked for
+	} else if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(red.Bytes(buf.Bytes())); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// maskedError is an error whose message has its secrets masked; the exit
+// code of the error it replaces is kept.
+func maskErr(red *scenarios.Redactor, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.err == nil {
+			return err
+		}
+		return &codeError{code: ce.code, err: errors.New(red.String(ce.err.Error())), noHint: ce.noHint}
+	}
+	if scenarios.IsLoadError(err) {
+		return err
+	}
+	return fmt.Errorf("%s", red.String(err.Error()))
+}
