@@ -246,6 +246,22 @@ func metaTable(r *run) table {
 	if m.Shard != "" {
 		add("Shard", m.Shard)
 	}
+	if m.Start != nil {
+		add("Start", startText(m.Start))
+	}
+	for _, sh := range m.Shards {
+		v := fmt.Sprintf("send lag p99 up to %s, %d generator-bound windows", sh.LagP99.Round(time.Microsecond), sh.GeneratorBound)
+		if sh.Start != nil {
+			v = startText(sh.Start) + "; " + v
+		}
+		if sh.Partial {
+			v += "; interrupted"
+		}
+		add("Shard "+sh.Shard, v)
+	}
+	for _, s := range m.MissingShards {
+		add("Shard "+s, "missing: its share of the plan was not sent")
+	}
 	for _, n := range m.Notes {
 		add("Run note", n)
 	}
@@ -261,6 +277,11 @@ func metaTable(r *run) table {
 	}
 	add("Schema", strconv.Itoa(r.res.Schema))
 	return t
+}
+
+// startText describes how a run met its shared start instant.
+func startText(s *engine.StartInfo) string {
+	return fmt.Sprintf("at %s, %s after the instant asked for; clock %s", fmtTime(s.Actual), s.Lateness.Round(time.Microsecond), s.Clock)
 }
 
 func yesNo(b bool) string {

@@ -69,6 +69,13 @@ type Config struct {
 	// or what it refers to, and must be quick and not block, since results
 	// wait while it runs.
 	OnSample func(*Sample)
+	// StartAt, if set, is the wall-clock instant the run starts at, shared
+	// by the shards of a run: Run loads, opens its warm connections and
+	// pre-faults its heap shortly before, then waits for it. A run that
+	// reaches it later than MaxLate sends nothing and returns a *LateError.
+	StartAt time.Time
+	// MaxLate is how late a run may start after StartAt; default one window.
+	MaxLate time.Duration
 }
 
 // Run executes the plan against the target and returns what it measured.
@@ -94,6 +101,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	every := cfg.ProgressEvery
 	if every <= 0 {
 		every = time.Second
+	}
+	maxLate := cfg.MaxLate
+	if maxLate <= 0 {
+		maxLate = plan.Options.Window
+		if maxLate <= 0 {
+			maxLate = scenarios.DefaultWindow
+		}
+	}
+	if !cfg.StartAt.IsZero() {
+		if late := time.Since(cfg.StartAt); late > maxLate {
+			return nil, &LateError{StartAt: cfg.StartAt, Lateness: late, Limit: maxLate}
+		}
 	}
 	tgt, err := newTargeter(plan, target, plan.Options.Seed, cfg.Shard)
 	if err != nil {
@@ -136,11 +155,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		atk.Stop()
 	}
 	defer stopAttack()
+	if !cfg.StartAt.IsZero() {
+		if err := waitUntil(ctx, cfg.StartAt.Add(-startWarmLead)); err != nil {
+			return nil, fmt.Errorf("start: interrupted while waiting for %s: %w", cfg.StartAt.UTC().Format(time.RFC3339), err)
+		}
+	}
 	tr.warm.open(ctx, warmTarget(target), warmCount(plan, cfg.Shard, conns), min(plan.Options.Timeout, 2*time.Second))
 	defer tr.warm.close()
 	peak, _ := plan.Curve.Peak()
 	prefault(peak / float64(cfg.Shard.n()))
+	if !cfg.StartAt.IsZero() {
+		if err := waitUntil(ctx, cfg.StartAt); err != nil {
+			return nil, fmt.Errorf("start: interrupted while waiting for %s: %w", cfg.StartAt.UTC().Format(time.RFC3339), err)
+		}
+	}
 	began := time.Now()
+	if !cfg.StartAt.IsZero() {
+		late := began.Sub(cfg.StartAt)
+		if late > maxLate {
+			return nil, &LateError{StartAt: cfg.StartAt, Lateness: late, Limit: maxLate}
+		}
+		res.Meta.Started = began.UTC()
+		res.Meta.Start = &StartInfo{Requested: cfg.StartAt.UTC(), Actual: began.UTC(), Lateness: late, Clock: clockSource()}
+	}
 	tr.warm.start(began)
 	pc := &pacer{curve: plan.Curve, shard: cfg.Shard, began: began, stop: stopPacing}
 	results := atk.Attack(tgt.Targeter(), pc, 0, "")

@@ -23,6 +23,7 @@ const (
 	exitUsage        = 2
 	exitGateFailed   = 3
 	exitInconclusive = 4
+	exitLate         = 5
 	exitInterrupted  = 130
 )
 

@@ -62,7 +62,8 @@ and still writes what it measured, marked partial (exit code 130).
 ` + liveHelp + `
 
 Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
-or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
+or bad scenario, 3 gate failed, 4 gate inconclusive, 5 late for --start-at
+(nothing sent), 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
   spike run launch.yaml --baseline 40 --time-scale 60
@@ -85,6 +86,7 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 130 interrupted.`,
 	cmd.Flags().StringVar(&opts.Fix, "fix", "", "with target demo: switch on example-app fixes, e.g. cache,cdn (see spike target --help)")
 	addGateFlags(cmd, &opts.Gate)
 	addShardFlags(cmd, &opts.Split)
+	addStartFlag(cmd, &opts.Split)
 	addLiveFlags(cmd, &opts.Live)
 	return cmd
 }
@@ -107,6 +109,10 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	startAt, err := opts.Split.startAt(opts.Now())
+	if err != nil {
+		return err
+	}
 	if !shard.Whole() && plan.Target == "demo" {
 		return usageErr("--shard: the built-in example app (target demo) runs inside each process; shard a run against a real target")
 	}
@@ -118,7 +124,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	defer lv.close(ctx, opts.IO)
-	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard, live: lv})
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard, startAt: startAt, live: lv})
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -139,6 +145,8 @@ func runPlanTo(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, o
 type launch struct {
 	// shard is the part of the plan to send (the whole plan by default).
 	shard engine.Shard
+	// startAt is the shared start instant (zero: start now).
+	startAt time.Time
 	// live receives the run's live metrics (nil: none).
 	live *liveRun
 }
@@ -168,6 +176,13 @@ func runPlanMasked(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fi
 	}
 	res, runErr := executePlan(ctx, ios, plan, target, l)
 	if res == nil {
+		var late *engine.LateError
+		switch {
+		case errors.As(runErr, &late):
+			return withCode(exitLate, runErr)
+		case errors.Is(runErr, context.Canceled):
+			return withCode(exitInterrupted, runErr)
+		}
 		return runErr
 	}
 	return deliver(ios, plan, res, out, gate, runErr)
@@ -235,11 +250,14 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 		fmt.Fprintf(ios.ErrOut, "spike: shard %s: %d of the %d requests, peak %s req/s\n",
 			l.shard, l.shard.Below(plan.Curve.Total()), plan.Curve.Total(), scenarios.FormatRate(peak/float64(l.shard.Count)))
 	}
+	if !l.startAt.IsZero() {
+		fmt.Fprintf(ios.ErrOut, "spike: starting at %s (in %s)\n", l.startAt.UTC().Format(time.RFC3339Nano), fmtDur(time.Until(l.startAt).Round(time.Second)))
+	}
 	status := newStatusLine(ios)
 	release := gcFloor()
 	cfg := engine.Config{
 		Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: status.update,
-		Abort: search.AbortRule(plan), Shard: l.shard,
+		Abort: search.AbortRule(plan), Shard: l.shard, StartAt: l.startAt,
 	}
 	l.live.hook(&cfg)
 	res, err := engine.Run(ctx, cfg)

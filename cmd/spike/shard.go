@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,8 @@ type ShardOptions struct {
 	Shard string
 	// Shards is --shards N: the index comes from JOB_COMPLETION_INDEX.
 	Shards int
+	// StartAt is --start-at: RFC 3339 or Unix milliseconds.
+	StartAt string
 	// Getenv reads the environment; default os.Getenv.
 	Getenv func(string) string
 }
@@ -29,7 +32,40 @@ const shardHelp = `Past one machine: --shard i/N (i from 0) sends exactly the re
 run would send whose number k has k mod N = i, at the same planned times and
 with the same request choice and template values, so N shards together send the
 single plan; --shards N takes i from $JOB_COMPLETION_INDEX (a Kubernetes
-Indexed Job). Merge the shards' result.json files with 'spike merge'.`
+Indexed Job). Merge the shards' result.json files with 'spike merge'.
+
+--start-at TIME (RFC 3339, e.g. 2026-03-14T09:30:00Z, or Unix milliseconds)
+starts every shard at one wall-clock instant: spike loads the scenario, opens
+its connections and prepares memory shortly before, then waits. A shard that
+reaches the instant more than one window late sends nothing and exits 5, rather
+than skew the merge. result.json records the actual start, the clock and the
+lateness (meta.start).`
+
+// maxStartAhead bounds how far ahead --start-at may be.
+const maxStartAhead = 24 * time.Hour
+
+// addStartFlag binds --start-at into o.
+func addStartFlag(cmd *cobra.Command, o *ShardOptions) {
+	cmd.Flags().StringVar(&o.StartAt, "start-at", "", "start at this wall-clock `TIME` (RFC 3339 or Unix ms), shared by the shards; exit 5 if late by more than a window")
+}
+
+// startAt parses --start-at ("" gives the zero time: start now).
+func (o *ShardOptions) startAt(now time.Time) (time.Time, error) {
+	v := strings.TrimSpace(o.StartAt)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	var at time.Time
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		at = time.UnixMilli(ms)
+	} else if at, err = time.Parse(time.RFC3339Nano, v); err != nil {
+		return time.Time{}, usageErr("--start-at %q: want RFC 3339 (2026-03-14T09:30:00Z) or Unix milliseconds", o.StartAt)
+	}
+	if at.After(now.Add(maxStartAhead)) {
+		return time.Time{}, usageErr("--start-at %s is more than %s ahead", at.UTC().Format(time.RFC3339), maxStartAhead)
+	}
+	return at, nil
+}
 
 func addShardFlags(cmd *cobra.Command, o *ShardOptions) {
 	cmd.Flags().StringVar(&o.Shard, "shard", "", "send only shard `i/N` of the plan (i from 0); merge shards with spike merge")
