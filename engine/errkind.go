@@ -9,11 +9,15 @@ const (
 	KindReset   = "reset"
 	KindDNS     = "dns"
 	KindTLS     = "tls"
-	KindOther   = "other"
+	// KindClient is a failure inside spike's own HTTP client, before the
+	// target was asked anything: an invalid header value, a bad URL, an
+	// unsupported scheme. It is never the target's fault.
+	KindClient = "client"
+	KindOther  = "other"
 )
 
 // ErrorKinds lists the transport error kinds in display order.
-var errorKinds = [...]string{KindTimeout, KindRefused, KindReset, KindDNS, KindTLS, KindOther}
+var errorKinds = [...]string{KindTimeout, KindRefused, KindReset, KindDNS, KindTLS, KindClient, KindOther}
 
 // ErrorKinds returns the transport error kinds in display order.
 func ErrorKinds() []string { return append([]string(nil), errorKinds[:]...) }
@@ -21,6 +25,8 @@ func ErrorKinds() []string { return append([]string(nil), errorKinds[:]...) }
 // ClassifyError returns the kind of a transport error message.
 func ClassifyError(msg string) string {
 	switch {
+	case isClientError(msg):
+		return KindClient
 	case strings.Contains(msg, "Client.Timeout"), strings.Contains(msg, "deadline exceeded"),
 		strings.Contains(msg, "i/o timeout"), strings.Contains(msg, "timeout awaiting"):
 		return KindTimeout
@@ -56,4 +62,22 @@ func errorMessage(msg string) string {
 		msg = msg[:200] + "…"
 	}
 	return msg
+}
+
+// clientErrors are texts of errors Go's HTTP client (or vegeta's request
+// building) returns before anything reaches the network.
+var clientErrors = []string{
+	"invalid header field", "net/http: invalid", "unsupported protocol scheme", "invalid URL",
+	"missing protocol scheme", "no Host in request URL", "invalid port", "first path segment in URL",
+	"invalid control character in URL", "net/http: nil Context", "http: ContentLength=",
+	"invalid method", "tls: either ServerName or InsecureSkipVerify",
+}
+
+func isClientError(msg string) bool {
+	for _, s := range clientErrors {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

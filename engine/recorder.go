@@ -40,6 +40,9 @@ type Sample struct {
 	BytesIn, BytesOut uint64
 	// Header is the response header, if any.
 	Header http.Header
+	// FirstByte is when the response's header arrived (0 when unknown or
+	// no response came).
+	FirstByte time.Duration
 	// Snippet is the start of an error response's body.
 	Snippet []byte
 }
@@ -86,6 +89,13 @@ type liveReq struct {
 	hist              *hdrv2.Hist
 	timing            map[string]*TimingStat
 	badTiming         uint64
+	// Evidence about failures and transfers (see WindowRequest).
+	bodies     []BodySample
+	bodyOther  uint64
+	errHeaders map[string]uint64
+	errLat     ErrLatency
+	firstByte  float64 // sum, ms
+	firstByteN uint64
 }
 
 type liveTotal struct {
@@ -94,6 +104,7 @@ type liveTotal struct {
 	headers      map[string]string
 	serverTiming bool
 	errSamples   map[string]uint64
+	errOther     uint64 // failures whose message was not kept (past 50 distinct)
 }
 
 var p95Only = []float64{95}
@@ -238,10 +249,18 @@ func (r *Recorder) Add(s *Sample) {
 	if s.Code == 0 {
 		kind = kindIndex(ClassifyError(s.Err))
 	}
+	body := ""
+	if !ok && s.Code != 0 && len(s.Snippet) > 0 {
+		ct := ""
+		if s.Header != nil {
+			ct = s.Header.Get("Content-Type")
+		}
+		body = NormalizeBody(ct, s.Snippet)
+	}
 
 	// Whole-run totals.
 	t := r.totals[s.Req]
-	t.add(s, ok, kind, lat)
+	t.add(s, ok, kind, lat, body)
 	if s.BytesIn > t.maxBytes {
 		t.maxBytes = s.BytesIn
 	}
@@ -253,11 +272,12 @@ func (r *Recorder) Add(s *Sample) {
 			}
 		}
 	}
-	if !ok && len(t.errSamples) < 50 {
-		t.errSamples[sampleMessage(s)]++
-	} else if !ok {
-		if _, seen := t.errSamples[sampleMessage(s)]; seen {
-			t.errSamples[sampleMessage(s)]++
+	if !ok {
+		msg := sampleMessage(s, body)
+		if _, seen := t.errSamples[msg]; seen || len(t.errSamples) < 50 {
+			t.errSamples[msg]++
+		} else {
+			t.errOther++
 		}
 	}
 	if s.Header != nil && len(s.Header["Server-Timing"]) > 0 {
@@ -295,15 +315,22 @@ func (r *Recorder) Add(s *Sample) {
 		wr = &liveReq{hist: r.hist()}
 		w.reqs[s.Req] = wr
 	}
-	wr.add(s, ok, kind, lat)
+	wr.add(s, ok, kind, lat, body)
 }
 
-func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration) {
+func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration, body string) {
 	q.count++
 	if ok {
 		q.ok++
 	} else {
 		q.errs++
+		q.addFailure(s, lat, body)
+	}
+	if s.Code != 0 && s.FirstByte > 0 {
+		if fb := s.FirstByte - s.Intended; fb > 0 {
+			q.firstByte += float64(fb) / float64(time.Millisecond)
+			q.firstByteN++
+		}
 	}
 	if s.Code != 0 {
 		if q.statuses == nil {
@@ -352,6 +379,62 @@ func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration) {
 	}
 }
 
+// addFailure records the evidence of a failed request: its latency, its
+// normalised body by status, and its diagnosis headers.
+func (q *liveReq) addFailure(s *Sample, lat time.Duration, body string) {
+	q.errLat.add(float64(lat) / float64(time.Millisecond))
+	if s.Code == 0 {
+		return
+	}
+	found := false
+	for k := range q.bodies {
+		if b := &q.bodies[k]; b.Status == s.Code && b.key == BodyKey(body) {
+			b.Count++
+			found = true
+			break
+		}
+	}
+	if !found {
+		if len(q.bodies) < MaxBodySamples {
+			q.bodies = append(q.bodies, BodySample{Status: s.Code, Text: body, Count: 1, key: BodyKey(body)})
+		} else {
+			q.bodyOther++
+		}
+	}
+	if s.Header != nil {
+		diagnosisKeys(s.Header, func(k string) {
+			if q.errHeaders == nil {
+				q.errHeaders = map[string]uint64{}
+			}
+			if _, ok := q.errHeaders[k]; ok || len(q.errHeaders) < maxErrHeaders {
+				q.errHeaders[k]++
+			}
+		})
+	}
+}
+
+// BodyKey groups error texts that differ only in their numbers ("65
+// requests in flight" and "71 requests in flight").
+func BodyKey(text string) string {
+	if strings.IndexFunc(text, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
+		return text
+	}
+	var b strings.Builder
+	digit := false
+	for _, r := range text {
+		if r >= '0' && r <= '9' {
+			if !digit {
+				b.WriteByte('#')
+			}
+			digit = true
+			continue
+		}
+		digit = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -359,17 +442,15 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// sampleMessage is the error sample text of a failed request.
-func sampleMessage(s *Sample) string {
+// sampleMessage is the error sample text of a failed request: the
+// transport error, or the status line and the normalised body.
+func sampleMessage(s *Sample, body string) string {
 	if s.Code == 0 {
 		return errorMessage(s.Err)
 	}
 	msg := strconv.Itoa(s.Code) + " " + http.StatusText(s.Code)
-	if body := strings.TrimSpace(string(s.Snippet)); body != "" {
-		if i := strings.IndexByte(body, '\n'); i >= 0 {
-			body = body[:i]
-		}
-		msg += ": " + truncate(body, 160)
+	if body != "" && !strings.EqualFold(body, msg) && !strings.EqualFold(body, http.StatusText(s.Code)) {
+		msg += ": " + body
 	}
 	return msg
 }
@@ -433,6 +514,12 @@ func (q *liveReq) export(z *Summarizer, encode bool) *WindowRequest {
 	wr := &WindowRequest{
 		Count: q.count, OK: q.ok, Errors: q.errs, BytesIn: q.bytesIn, BytesOut: q.bytesOut,
 		Latency: z.StatsOf(q.hist, encode), Timing: q.timing, BadTiming: q.badTiming,
+		ErrorBodies: q.bodies, ErrorBodyOther: q.bodyOther, ErrorHeaders: q.errHeaders,
+		FirstByteSumMs: q.firstByte, FirstByteCount: q.firstByteN,
+	}
+	if q.errLat.Count > 0 {
+		el := q.errLat
+		wr.ErrorLatency = &el
 	}
 	if len(q.statuses) > 0 {
 		wr.Statuses = make(map[string]uint64, len(q.statuses))
@@ -504,6 +591,7 @@ func (r *Recorder) Finish() ([]Window, []RequestTotal) {
 		for m, n := range t.errSamples {
 			rt.ErrorSamples = append(rt.ErrorSamples, ErrorSample{Message: m, Count: n})
 		}
+		rt.ErrorSamplesOther = t.errOther
 		sort.Slice(rt.ErrorSamples, func(a, b int) bool {
 			x, y := rt.ErrorSamples[a], rt.ErrorSamples[b]
 			if x.Count != y.Count {
@@ -512,6 +600,9 @@ func (r *Recorder) Finish() ([]Window, []RequestTotal) {
 			return x.Message < y.Message
 		})
 		if len(rt.ErrorSamples) > 5 {
+			for _, e := range rt.ErrorSamples[5:] {
+				rt.ErrorSamplesOther += e.Count
+			}
 			rt.ErrorSamples = rt.ErrorSamples[:5]
 		}
 		totals[i] = rt

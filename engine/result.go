@@ -201,6 +201,75 @@ type WindowRequest struct {
 	Timing map[string]*TimingStat `json:"server_timing,omitempty"`
 	// BadTiming counts malformed Server-Timing headers (ignored).
 	BadTiming uint64 `json:"bad_server_timing,omitempty"`
+
+	// Evidence for the diagnosis, bounded per window and request name.
+
+	// ErrorBodies are up to MaxBodySamples normalised error bodies (see
+	// NormalizeBody) of failed responses, by status and text; texts that
+	// differ only in their numbers count as one. ErrorBodyOther counts
+	// failed responses whose text was not kept.
+	ErrorBodies    []BodySample `json:"error_bodies,omitempty"`
+	ErrorBodyOther uint64       `json:"error_body_other,omitempty"`
+	// ErrorHeaders counts the diagnosis headers of failed responses:
+	// "Retry-After", "RateLimit" (X-RateLimit-*, RateLimit-*),
+	// "X-Upstream-Status: 429", "X-Upstream", "Server: nginx", "Via",
+	// "X-Cache: MISS", "Content-Type: text/html".
+	ErrorHeaders map[string]uint64 `json:"error_headers,omitempty"`
+	// ErrorLatency summarises the latency of failed requests (responses
+	// and transport errors), from the intended send time.
+	ErrorLatency *ErrLatency `json:"error_latency,omitempty"`
+	// FirstByteSumMs sums, over FirstByteCount responses, the time from the
+	// intended send time to the response's header (time to first byte);
+	// the rest of a response's latency is its body's transfer.
+	FirstByteSumMs float64 `json:"first_byte_sum_ms,omitempty"`
+	FirstByteCount uint64  `json:"first_byte_count,omitempty"`
+}
+
+// BodySample is one normalised error body and how many failed responses
+// with that status carried it.
+type BodySample struct {
+	Status int    `json:"status"`
+	Text   string `json:"text"`
+	Count  uint64 `json:"count"`
+	key    string // the text with its numbers folded, for grouping
+}
+
+// ErrLatency summarises failed requests' latency, in milliseconds.
+type ErrLatency struct {
+	Count uint64  `json:"count"`
+	SumMs float64 `json:"sum_ms"`
+	MinMs float64 `json:"min_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+func (e *ErrLatency) add(v float64) {
+	if e.Count == 0 || v < e.MinMs {
+		e.MinMs = v
+	}
+	e.MaxMs = max(e.MaxMs, v)
+	e.SumMs += v
+	e.Count++
+}
+
+// MeanMs returns the mean latency of the failures (0 without any).
+func (e *ErrLatency) MeanMs() float64 {
+	if e == nil || e.Count == 0 {
+		return 0
+	}
+	return e.SumMs / float64(e.Count)
+}
+
+// Merge adds o into e.
+func (e *ErrLatency) Merge(o *ErrLatency) {
+	if o == nil || o.Count == 0 {
+		return
+	}
+	if e.Count == 0 || o.MinMs < e.MinMs {
+		e.MinMs = o.MinMs
+	}
+	e.MaxMs = max(e.MaxMs, o.MaxMs)
+	e.SumMs += o.SumMs
+	e.Count += o.Count
 }
 
 // TimingStat aggregates one Server-Timing component.
@@ -242,8 +311,11 @@ type RequestTotal struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// ServerTiming reports whether any response carried Server-Timing.
 	ServerTiming bool `json:"server_timing"`
-	// ErrorSamples are the most frequent error messages, with counts.
-	ErrorSamples []ErrorSample `json:"error_samples,omitempty"`
+	// ErrorSamples are the most frequent error messages (at most five),
+	// with counts; ErrorSamplesOther counts the failures whose message is
+	// not among them, so that the samples and Errors add up.
+	ErrorSamples      []ErrorSample `json:"error_samples,omitempty"`
+	ErrorSamplesOther uint64        `json:"error_samples_other,omitempty"`
 }
 
 // ErrorSample is one distinct error message and how often it was seen.

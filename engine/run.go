@@ -251,6 +251,9 @@ loop:
 			if info := tr.take(vr.Seq); info != nil {
 				s.BytesIn = uint64(info.bytesIn)
 				s.Snippet = info.snippet
+				if !info.headerAt.IsZero() {
+					s.FirstByte = info.headerAt.Sub(began)
+				}
 			}
 			rec.Add(&s)
 			if cfg.OnSample != nil {

@@ -14,14 +14,13 @@ import (
 	"github.com/spikeload/spike/scenarios"
 )
 
-// snippetSize bounds how much of an error response's body is kept as a sample.
-const snippetSize = 200
-
 // sideInfo carries what vegeta's Result cannot: the response body's size
-// (vegeta is told to keep no body) and the start of an error body.
+// (vegeta is told to keep no body), the start of an error body, and when
+// the response's header arrived.
 type sideInfo struct {
-	bytesIn int64
-	snippet []byte
+	bytesIn  int64
+	snippet  []byte
+	headerAt time.Time
 }
 
 // transport wraps an http.Transport for spike: it removes the headers
@@ -42,6 +41,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	delete(req.Header, "X-Vegeta-Seq")
 	delete(req.Header, "X-Vegeta-Attack")
 	resp, err := t.base.RoundTrip(req)
+	headerAt := time.Now()
 	if err != nil || len(seqs) == 0 {
 		return resp, err
 	}
@@ -49,7 +49,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if perr != nil {
 		return resp, err
 	}
-	info := &sideInfo{}
+	info := &sideInfo{headerAt: headerAt}
 	t.side.Store(seq, info)
 	resp.Body = &countingBody{rc: resp.Body, info: info, keep: resp.StatusCode >= 400}
 	return resp, nil
@@ -75,8 +75,8 @@ type countingBody struct {
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.info.bytesIn += int64(n)
-	if b.keep && n > 0 && len(b.info.snippet) < snippetSize {
-		room := snippetSize - len(b.info.snippet)
+	if b.keep && n > 0 && len(b.info.snippet) < errBodyCapture {
+		room := errBodyCapture - len(b.info.snippet)
 		if room > n {
 			room = n
 		}
