@@ -281,7 +281,7 @@ func TestAnalysis_WriteVerdict(t *testing.T) {
 		a    *Analysis
 		want []string
 	}{
-		{"fail", mvpRun(t, 900, nil), []string{"Verdict: FAIL", "The database broke first at ", "first to break  database: p95 rose", "likely cause    too many concurrent queries",
+		{"fail", mvpRun(t, 900, nil), []string{"Verdict: FAIL", "The database broke first at ", "first to break  database: p95 rose", "likely cause    requests queue for a database connection",
 			"breakpoint", "capacity", "Breakage order:", "1. database", "Fix first:", "1. Serve static assets", "3. Cache GET /api/profile"}},
 		{"inconclusive", inconclusive, []string{"Verdict: INCONCLUSIVE", "inconclusive: spike could not send the planned load above 200 req/s", "what to do      give spike more connections"}},
 	}

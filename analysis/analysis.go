@@ -161,6 +161,17 @@ type Verdict struct {
 	FirstLayer string `json:"first_layer,omitempty"`
 	Symptom    string `json:"symptom,omitempty"`
 	Cause      string `json:"cause,omitempty"`
+	// Mechanism is how the first layer broke, Confidence how sure its
+	// attribution is, and Evidence the texts of the evidence that decided
+	// it.
+	Mechanism  string   `json:"mechanism,omitempty"`
+	Confidence string   `json:"confidence,omitempty"`
+	Evidence   []string `json:"evidence,omitempty"`
+	// NotTarget says why an inconclusive verdict is not the target's
+	// doing: "generator" (spike fell behind), "unreachable" (the target
+	// could not be reached from the start) or "client" (spike could not
+	// build or send its requests).
+	NotTarget string `json:"not_target,omitempty"`
 	// Breakpoint is where the first overall break began.
 	Breakpoint *Point `json:"breakpoint,omitempty"`
 	// Capacity is the highest planned rate held within the SLO for
@@ -272,6 +283,16 @@ const (
 	SymptomSlowStatic = "slow_static"
 	// SymptomErrors: errors without a clearer pattern.
 	SymptomErrors = "errors"
+	// SymptomShedding: requests rejected at once while latency stayed
+	// flat (load shedding, admission control).
+	SymptomShedding = "shedding"
+	// SymptomLimiter: 429s answered at once by a limiter in front of the
+	// app, latency flat.
+	SymptomLimiter = "limiter"
+	// SymptomBandwidth: large responses limited by bytes per second.
+	SymptomBandwidth = "bandwidth"
+	// SymptomSaturation: every request slowed together.
+	SymptomSaturation = "saturation"
 )
 
 // Symptom is what a layer showed once it degraded.
@@ -321,9 +342,15 @@ type LayerReport struct {
 	// recommendation of its own.
 	Collateral bool `json:"collateral,omitempty"`
 	// Symptom and Cause are set for a layer that cracked or broke; Cause is
-	// the likely cause from the DESIGN.md table.
+	// the likely cause, which follows the mechanism.
 	Symptom *Symptom `json:"symptom,omitempty"`
 	Cause   string   `json:"cause,omitempty"`
+	// Mechanism is how the layer broke, Confidence how sure its
+	// attribution is (the weakest of its degraded requests'), and Evidence
+	// the evidence that decided it, strongest first.
+	Mechanism  string     `json:"mechanism,omitempty"`
+	Confidence string     `json:"confidence,omitempty"`
+	Evidence   []Evidence `json:"evidence,omitempty"`
 	// Whole-run totals of the layer's requests.
 	Count    uint64            `json:"count"`
 	Errors   uint64            `json:"errors"`
@@ -346,10 +373,18 @@ type RequestReport struct {
 	Name   string `json:"name"`
 	Method string `json:"method"`
 	URL    string `json:"url"`
-	// Layer is the attributed layer and Evidence what decided it: "tag",
-	// "server-timing: db grew 12ms→850ms", "path: /static/", ….
-	Layer    string  `json:"layer"`
-	Evidence string  `json:"evidence"`
+	// Layer is the attributed layer and Evidence the text of what decided
+	// it: "tag: …", "server-timing: db grew 12ms→850ms", "error text: …",
+	// "path: /static/", ….
+	Layer    string `json:"layer"`
+	Evidence string `json:"evidence"`
+	// Mechanism is how it broke (MechQueueing, …; "" when nothing says)
+	// and Confidence how sure the attribution is (ConfidenceTagged …
+	// ConfidenceUnconfirmed).
+	Mechanism  string `json:"mechanism,omitempty"`
+	Confidence string `json:"confidence,omitempty"`
+	// Weighed is every piece of evidence found, strongest first.
+	Weighed []Evidence `json:"weighed,omitempty"`
 	Share    float64 `json:"share"`
 	// Whole-run totals.
 	Count    uint64            `json:"count"`

@@ -58,6 +58,10 @@ type analyzer struct {
 	layerReqs [][]int
 	layerLim  []scenarios.Limits
 	attrib    []attribution
+	obs       []*observation // per request, from detect
+	// climb is the growth in p95 that matters for wording: a tenth of the
+	// tightest latency limit, at least CrackMinGrowth (ms).
+	climb float64
 	minLimit  []time.Duration // per request: its smallest latency limit in any series it is part of
 
 	nwin  int
@@ -99,6 +103,11 @@ func Analyze(r *engine.Result, opts Options) *Analysis {
 	a.attribute()
 	a.merge()
 	a.judgeAll()
+	if a.detect() {
+		a.group()
+		a.merge()
+		a.judgeAll()
+	}
 	return a.build()
 }
 
@@ -140,6 +149,7 @@ func newAnalyzer(r *engine.Result, opts Options) *analyzer {
 		}
 	}
 	a.materialLag = max(a.materialLag, tightest/10)
+	a.climb = max(ms(CrackMinGrowth), ms(tightest)/10)
 	a.baseline = r.Plan.Baseline
 	w := r.Plan.Window
 	if w <= 0 && len(r.Windows) > 0 {

@@ -6,45 +6,60 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/scenarios"
 )
 
 // canonicalLayers is the display order of layers that did not break.
 var canonicalLayers = [...]string{LayerDatabase, LayerBackend, LayerFrontend, LayerThirdParty, LayerAuth}
 
-// attribution is how a request got its layer.
+// attribution is how a request got its layer: the evidence found for it
+// and the decision taken from that evidence.
 type attribution struct {
-	layer     string
-	evidence  string
-	comps     []Component
-	cacheHits float64
-	callsOut  bool // a third-party timing component is present
+	layer      string
+	mechanism  string
+	confidence string
+	evidence   []Evidence // every piece found, strongest first
+	comps      []Component
+	cacheHits  float64
+	callsOut   bool // a third-party timing component is present
+	// static is the evidence a request is a static asset ("" if not).
+	static string
 }
 
-// A request's layer is decided, in order, by:
+// summary is the one-line account of the decision: the decisive evidence.
+func (at *attribution) summary() string {
+	for _, e := range at.evidence {
+		if e.Layer == at.layer {
+			return e.Text
+		}
+	}
+	return "default: no tag, no Server-Timing, no error text or status that names a layer"
+}
+
+// The layer of a request is decided by weighing evidence (see Evidence and
+// the rules in rules.go): the scenario's tag wins; otherwise the layer with
+// the most weight, from Server-Timing components, error texts, status
+// semantics, latency signatures, which requests degrade together and,
+// last, path words. A request with no evidence at all is the backend,
+// unconfirmed.
 //
-//  1. the scenario's layer tag ("tag");
-//  2. the specific Server-Timing component (db/sql/query → database,
-//     cache/redis → database read path, ext/api/email/payment → third-party,
-//     auth/session/login → auth) whose mean duration grew most from low to
-//     high load, when it grew by at least CrackMinGrowth and half its
-//     low-load mean; else the specific component taking the most time;
-//  3. path and content heuristics: static assets → frontend ("path:
-//     /static/", "path: .png", "content-type: image/png"), login, session,
-//     token and auth paths → auth;
-//  4. a generic component (app, render, total, …) that grew → backend;
-//  5. backend, by default.
-//
-// Generic components come after the path because they usually measure the
-// whole request, so they grow with every other component and with queueing:
-// a static file waiting for the app's disk grows "app" but is a frontend
-// problem.
+// attribute finds the evidence a request carries whatever the load did
+// (tag, Server-Timing, path and content type) and groups the requests into
+// layers; detect adds what the run showed once the requests were judged.
 func (a *analyzer) attribute() {
 	low, high := a.loadBands()
 	a.attrib = make([]attribution, len(a.names))
 	for i := range a.names {
 		a.attrib[i] = a.attributeOne(i, low, high)
+		a.attrib[i].decide()
 	}
+	a.group()
+}
+
+// group builds the layers from the requests' attributed layers.
+func (a *analyzer) group() {
+	a.layers, a.layerReqs, a.layerLim = nil, nil, nil
 	present := map[string][]int{}
 	for i, at := range a.attrib {
 		present[at.layer] = append(present[at.layer], i)
@@ -205,27 +220,21 @@ func (a *analyzer) attributeOne(i int, low, high []bool) attribution {
 	}
 
 	if info.Layer != "" && scenarios.IsLayer(info.Layer) {
-		at.layer, at.evidence = info.Layer, "tag"
-		return at
+		at.add(Evidence{Rule: "tag", Layer: info.Layer, Weight: weightTag, Text: "tag: layer " + info.Layer + " in the scenario"})
 	}
 	if k := best(false, true); k != nil {
-		at.layer, at.evidence = k.layer, grew(k)+readPath(k)
-		return at
+		at.add(Evidence{Rule: "server-timing", Layer: k.layer, Weight: weightStrong, Text: grew(k) + readPath(k)})
+	} else if k := best(false, false); k != nil {
+		at.add(Evidence{Rule: "server-timing", Layer: k.layer, Weight: weightFair,
+			Text: fmt.Sprintf("server-timing: %s takes the most time (%s mean)%s", k.name, fmtMs(k.allMs), readPath(k))})
 	}
-	if k := best(false, false); k != nil {
-		at.layer = k.layer
-		at.evidence = fmt.Sprintf("server-timing: %s takes the most time (%s mean)%s", k.name, fmtMs(k.allMs), readPath(k))
-		return at
-	}
+	at.static = staticEvidence(info.URL, a.totals[i].Headers)
 	if l, ev := pathLayer(info.URL, a.totals[i].Headers); l != "" {
-		at.layer, at.evidence = l, ev
-		return at
+		at.add(Evidence{Rule: "path", Layer: l, Weight: weightPath, Text: ev})
 	}
 	if k := best(true, true); k != nil {
-		at.layer, at.evidence = LayerBackend, grew(k)
-		return at
+		at.add(Evidence{Rule: "server-timing", Layer: LayerBackend, Weight: weightPath - 0.5, Text: grew(k)})
 	}
-	at.layer, at.evidence = LayerBackend, "default: no tag, no layer-specific Server-Timing, not a static or auth path"
 	return at
 }
 
@@ -351,3 +360,331 @@ func header(h map[string]string, name string) string {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// observation is what one request showed over its degraded span (its first crack,
+// break or failing window to the end of the run; the whole run when it
+// never degraded): the facts the evidence rules read. Latencies are in ms.
+type observation struct {
+	a        *analyzer
+	i        int
+	from, to int
+	degraded bool
+
+	count, errors uint64
+	statuses      map[int]uint64
+	kinds         map[string]uint64
+	texts         []textCount
+	errHeaders    map[string]uint64
+
+	errLatCount                      uint64
+	errLatMean, errLatMin, errLatMax float64
+
+	lowP95, peakP95 float64
+	lowErrRate      float64
+	callsOut        bool
+
+	meanBytes                                      float64
+	spanLatencyMs, spanFirstByteMs, spanTransferMs float64
+	plateauBps                                     float64
+}
+
+// textCount is one failure text (a normalised body or a transport
+// message) and how often it came.
+type textCount struct {
+	status int
+	text   string
+	count  uint64
+}
+
+// flat reports whether the request's p95 stayed within the crack
+// threshold of its low-load p95 over the span.
+func (o *observation) flat() bool {
+	if o.lowP95 <= 0 {
+		return false
+	}
+	return o.peakP95 <= max(o.a.factor*o.lowP95, o.lowP95+o.a.climb)
+}
+
+// grew reports whether the request's p95 passed the crack threshold.
+func (o *observation) grew() bool {
+	return o.lowP95 > 0 && o.peakP95 > o.a.factor*o.lowP95 && o.peakP95-o.lowP95 >= ms(CrackMinGrowth)
+}
+
+// climbed reports whether the p95 grew enough to matter: past the crack
+// threshold and by at least a tenth of the tightest latency limit, so
+// that 1.7 → 11 ms against a 500 ms SLO is not "latency climbed".
+func (o *observation) climbed() bool {
+	return o.grew() && o.peakP95-o.lowP95 >= o.a.climb
+}
+
+// deadline reports whether the failures came at a deadline: their
+// latencies bunched (the fastest at least half the slowest) and well above
+// the low-load p95.
+func (o *observation) deadline() bool {
+	return o.errLatCount >= 5 && o.errLatMin >= 0.5*o.errLatMax && o.errLatMean >= max(5*o.lowP95, 50)
+}
+
+// authLike reports whether the request looks like a login or session
+// request: by its path, or by answering 401/403 at all.
+func (o *observation) authLike() bool {
+	if l, _ := pathLayer(o.a.info[o.i].URL, nil); l == LayerAuth {
+		return true
+	}
+	t := o.a.totals[o.i]
+	return t.Statuses["401"]+t.Statuses["403"] > 0
+}
+
+// span returns request i's degraded span: from its first crack, break or
+// failing window to the end of the run.
+func (a *analyzer) span(i int) (from int, degraded bool) {
+	from = a.nwin
+	series := func(w int) stat { return a.reqStat[w][i] }
+	if c := a.cracks(series, a.lowReq[i]); len(c) > 0 {
+		from = c[0].start
+	}
+	for w := range a.nwin {
+		if a.reqStatus(w, i) == StatusFail {
+			from = min(from, w)
+			break
+		}
+	}
+	if from == a.nwin {
+		return 0, false
+	}
+	return from, true
+}
+
+// observe gathers request i's observation.
+func (a *analyzer) observe(i int) *observation {
+	o := &observation{a: a, i: i, to: a.nwin, statuses: map[int]uint64{}, kinds: map[string]uint64{}, errHeaders: map[string]uint64{}}
+	o.from, o.degraded = a.span(i)
+	o.callsOut = a.attrib[i].callsOut
+	if a.lowReq[i].samples >= a.minSamples {
+		o.lowP95 = ms(a.lowReq[i].p95)
+	}
+	o.lowErrRate = a.lowReq[i].errorRate()
+	name := a.names[i]
+	type key struct {
+		status int
+		key    string
+	}
+	texts := map[key]*textCount{}
+	var order []key
+	var bytes, latSum, fbSum, fbN, latN float64
+	var firstBps, maxBps, firstRate, lastRate float64
+	for w := o.from; w < o.to; w++ {
+		wr := a.r.Windows[w].Requests[name]
+		if wr == nil {
+			continue
+		}
+		o.count += wr.OK + wr.Errors
+		o.errors += wr.Errors
+		for code, n := range wr.Statuses {
+			var c int
+			if _, err := fmt.Sscan(code, &c); err == nil && !a.reqOK(i, c) {
+				o.statuses[c] += n
+			}
+		}
+		for k, n := range wr.ErrorKinds {
+			o.kinds[k] += n
+		}
+		for _, b := range wr.ErrorBodies {
+			k := key{b.Status, engine.BodyKey(b.Text)}
+			if texts[k] == nil {
+				texts[k] = &textCount{status: b.Status, text: b.Text}
+				order = append(order, k)
+			}
+			texts[k].count += b.Count
+		}
+		for h, n := range wr.ErrorHeaders {
+			o.errHeaders[h] += n
+		}
+		if el := wr.ErrorLatency; el != nil && el.Count > 0 {
+			if o.errLatCount == 0 || el.MinMs < o.errLatMin {
+				o.errLatMin = el.MinMs
+			}
+			o.errLatMax = max(o.errLatMax, el.MaxMs)
+			o.errLatMean += el.SumMs
+			o.errLatCount += el.Count
+		}
+		if !a.bound[w] && wr.Latency.Count >= a.minSamples {
+			o.peakP95 = max(o.peakP95, ms(wr.Latency.P95))
+		}
+		bytes += float64(wr.BytesIn)
+		latSum += ms(wr.Latency.Mean) * float64(wr.Latency.Count)
+		latN += float64(wr.Latency.Count)
+		fbSum += wr.FirstByteSumMs
+		fbN += float64(wr.FirstByteCount)
+		bps := float64(wr.BytesIn) / a.winSec
+		if w == o.from {
+			firstBps, firstRate = bps, a.r.Windows[w].PlannedRate
+		}
+		maxBps = max(maxBps, bps)
+		lastRate = max(lastRate, a.r.Windows[w].PlannedRate)
+	}
+	if o.errLatCount > 0 {
+		o.errLatMean /= float64(o.errLatCount)
+	}
+	if o.count > 0 {
+		o.meanBytes = bytes / float64(o.count)
+	}
+	if latN > 0 {
+		o.spanLatencyMs = latSum / latN
+	}
+	if fbN > 0 && latN > 0 {
+		o.spanFirstByteMs = fbSum / fbN
+		o.spanTransferMs = max(0, o.spanLatencyMs-o.spanFirstByteMs)
+	}
+	if o.degraded && firstBps > 0 && maxBps <= 1.25*firstBps && lastRate >= 1.3*firstRate {
+		o.plateauBps = maxBps
+	}
+	for _, k := range order {
+		o.texts = append(o.texts, *texts[k])
+	}
+	if len(o.texts) == 0 {
+		// Results recorded before bodies were kept per window, and
+		// transport errors: the whole run's samples.
+		for _, e := range a.totals[i].ErrorSamples {
+			status := 0
+			if f := strings.Fields(e.Message); len(f) > 0 {
+				fmt.Sscan(f[0], &status)
+			}
+			o.texts = append(o.texts, textCount{status: status, text: errorDetail(e.Message), count: e.Count})
+		}
+	} else {
+		for _, e := range a.totals[i].ErrorSamples {
+			if f := strings.Fields(e.Message); len(f) > 0 && f[0][0] >= '0' && f[0][0] <= '9' {
+				continue
+			}
+			o.texts = append(o.texts, textCount{text: e.Message, count: e.Count})
+		}
+	}
+	return o
+}
+
+// reqOK reports whether a status counts as success for request i.
+func (a *analyzer) reqOK(i, code int) bool {
+	if exp := a.info[i].Expect; len(exp) > 0 {
+		return slices.Contains(exp, code)
+	}
+	return code >= 200 && code < 400
+}
+
+// detect adds the evidence of what the run showed to each request's
+// attribution: the rules of rules.go on each request's degraded span, then
+// which requests degraded together. It re-decides every layer and reports
+// whether any changed (the layers are then grouped anew and re-judged).
+func (a *analyzer) detect() bool {
+	a.obs = make([]*observation, len(a.names))
+	for i := range a.names {
+		o := a.observe(i)
+		a.obs[i] = o
+		for _, r := range rules {
+			for _, e := range r.apply(o) {
+				a.attrib[i].add(e)
+			}
+		}
+	}
+	a.together()
+	changed := false
+	for i := range a.attrib {
+		if a.attrib[i].decide() {
+			changed = true
+		}
+	}
+	return changed
+}
+
+// together compares the requests that degraded with those that did not.
+// Requests that share a bottleneck degrade together: when some slow down
+// while a cheap request stays fast, the bottleneck is behind the app (a
+// dependency), not its own capacity; when every request slows together,
+// it is the app itself.
+func (a *analyzer) together() {
+	var slow, fast []int
+	for i, o := range a.obs {
+		switch {
+		case o.lowP95 <= 0:
+		case o.degraded && o.grew():
+			if a.attrib[i].static == "" {
+				slow = append(slow, i)
+			}
+		case !o.degraded && o.flat() && o.errors == 0:
+			fast = append(fast, i)
+		}
+	}
+	if len(slow) == 0 {
+		return
+	}
+	strongest := func(i int) (string, float64) {
+		l, w := "", 0.0
+		for _, e := range a.attrib[i].evidence {
+			if e.Layer != "" && e.Rule != "path" && e.Rule != "together" && e.Weight >= weightFair && e.Weight > w {
+				l, w = e.Layer, e.Weight
+			}
+		}
+		return l, w
+	}
+	names := func(ix []int) string {
+		s := make([]string, 0, len(ix))
+		for _, i := range ix {
+			s = append(s, a.names[i])
+		}
+		return joinAnd(s)
+	}
+	growth := func(ix []int) (lo, hi float64) {
+		lo = math.Inf(1)
+		for _, i := range ix {
+			g := a.obs[i].peakP95 / a.obs[i].lowP95
+			lo, hi = min(lo, g), max(hi, g)
+		}
+		return lo, hi
+	}
+	lo, hi := growth(slow)
+	// The group's layer: the strongest evidence any member has.
+	group, gw, from := "", 0.0, ""
+	for _, i := range slow {
+		if l, w := strongest(i); w > gw {
+			group, gw, from = l, w, a.names[i]
+		}
+	}
+	gfrom := 0
+	if group != "" {
+		gfrom = a.obs[slices.Index(a.names, from)].from
+	}
+	for _, i := range slow {
+		if group != "" {
+			// Together means in the same windows, give or take the sustain.
+			if _, w := strongest(i); w == 0 && len(slow) > 1 && abs(a.obs[i].from-gfrom) <= 2*a.sustain {
+				a.attrib[i].add(Evidence{Rule: "together", Layer: group, Weight: weightFair - 1,
+					Text: fmt.Sprintf("degraded together with %s, whose evidence names the %s", from, group)})
+			}
+			continue
+		}
+		if len(fast) > 0 {
+			f := a.obs[fast[0]]
+			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerDatabase, Mechanism: MechQueueing, Weight: 1,
+				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: the bottleneck is behind the app — a dependency such as the database — not its own capacity",
+					names(slow), lo, hi, a.names[fast[0]], fmtMs(f.peakP95))})
+		}
+	}
+	withData := 0
+	for _, o := range a.obs {
+		if o.lowP95 > 0 {
+			withData++
+		}
+	}
+	if group == "" && len(fast) == 0 && len(slow) >= 2 && len(slow) == withData {
+		for _, i := range slow {
+			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerBackend, Mechanism: MechSaturation, Weight: weightFair - 1,
+				Text: fmt.Sprintf("every request slowed together (p95 ×%.0f–×%.0f across all %d request types): the app itself is saturated", lo, hi, len(slow))})
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

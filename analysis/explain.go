@@ -132,7 +132,8 @@ func (a *analyzer) requestReports() []RequestReport {
 	for i, name := range a.names {
 		info, t, at := a.info[i], a.totals[i], a.attrib[i]
 		rr := RequestReport{
-			Name: name, Method: info.Method, URL: info.URL, Layer: at.layer, Evidence: at.evidence,
+			Name: name, Method: info.Method, URL: info.URL, Layer: at.layer, Evidence: at.summary(),
+			Mechanism: at.mechanism, Confidence: at.confidence, Weighed: at.evidence,
 			Share: info.Share, Count: t.Count, Errors: t.Errors, Statuses: t.Statuses,
 			P95Ms: ms(t.Latency.P95), LowErrorRate: a.lowReq[i].errorRate(),
 			Timing: at.comps, CacheHits: at.cacheHits,
@@ -176,6 +177,7 @@ func (a *analyzer) layerStates(reqs []RequestReport) []*layerState {
 				rep.Statuses[code] += n
 			}
 		}
+		a.layerEvidence(l, rep)
 		if a.lowLayer[l].samples >= a.minSamples {
 			rep.LowP95Ms = ms(a.lowLayer[l].p95)
 		}
@@ -257,7 +259,12 @@ func (a *analyzer) wideAt(w int) *wideFailure {
 	for i := range all {
 		all[i] = i
 	}
-	wf.message = topServerDetail(a.gather(all, 0, 0).samples)
+	wf.message = topServerDetail(a.gather(all, w, end).samples)
+	if m := statusLineRE.ReplaceAllString(wf.message, ""); dbTextRE.MatchString(m) || upstreamTextRE.MatchString(m) || cacheTextRE.MatchString(m) {
+		// The answers name a dependency: that is what failed everywhere,
+		// not the app's capacity.
+		return nil
+	}
 	return wf
 }
 
@@ -352,7 +359,7 @@ func (a *analyzer) describe(s *layerState, reqs []RequestReport) {
 		return
 	}
 	s.rep.Symptom = a.symptom(s, reqs)
-	s.rep.Cause = causes[s.rep.Layer]
+	s.rep.Cause = causeOf(s.rep.Layer, s.rep.Mechanism, s.rep.Confidence)
 	if s.rep.Symptom.Class == SymptomErrorsAcrossEndpoints {
 		s.rep.Cause = causes[LayerBackend]
 	}
@@ -362,6 +369,49 @@ func (a *analyzer) describe(s *layerState, reqs []RequestReport) {
 			shorten(s.collateral.message, 70), s.rep.Symptom.Text)
 		s.rep.Cause = causes[LayerBackend]
 	}
+}
+
+// layerEvidence sets a layer's mechanism, confidence and evidence from its
+// requests: those of its first degraded request (see layerObs), else of
+// its first request.
+func (a *analyzer) layerEvidence(l int, rep *LayerReport) {
+	i := a.layerReqs[l][0]
+	if o := a.layerObs(l); o != nil {
+		i = o.i
+	}
+	at := &a.attrib[i]
+	rep.Mechanism, rep.Confidence = at.mechanism, at.confidence
+	for _, e := range at.evidence {
+		if e.Layer == rep.Layer || e.Layer == "" && e.Mechanism == at.mechanism {
+			rep.Evidence = append(rep.Evidence, e)
+		}
+	}
+}
+
+// mechanismCauses are the likely causes by layer and mechanism; a pair
+// not listed takes the layer's cause from the DESIGN.md table (causes).
+var mechanismCauses = map[[2]string]string{
+	{LayerDatabase, MechQueueing}:   "requests queue for a database connection: more concurrent queries than the pool (or the database) can run at once, and hot reads are not cached; more app instances would open more connections and make it worse",
+	{LayerBackend, MechRateLimit}:   "a rate limiter in front of the app (e.g. nginx limit_req, an API gateway quota) rejects the excess above its limit",
+	{LayerBackend, MechShedding}:    "the app or a proxy in front sheds load: it rejects requests past an admission limit (in-flight cap, queue size) instead of queueing them",
+	{LayerBackend, MechSaturation}:  "the app itself is saturated (CPU or its worker pool): every request slows together as load grows; one instance, no horizontal scaling",
+	{LayerThirdParty, MechUpstream}: "a rate-limited third-party API is called in the request path, with no queue and no retry/backoff in front of it",
+	{LayerFrontend, MechBandwidth}:  "large assets served by the app itself hit a bytes/s ceiling; no CDN, images not optimised",
+	{LayerAuth, MechSession}:        "sessions fail under load: the session store is local to one process or saturated, not shared",
+	{LayerAuth, MechQueueing}:       "logins queue on the session store (a lock or a busy store local to one process)",
+}
+
+// causeOf returns the likely cause for a layer that broke by a mechanism;
+// an unconfirmed backend says it is a guess.
+func causeOf(layer, mech, confidence string) string {
+	c, ok := mechanismCauses[[2]string{layer, mech}]
+	if !ok {
+		c = causes[layer]
+	}
+	if layer == LayerBackend && (confidence == ConfidenceUnconfirmed || confidence == ConfidenceWeak) && mech != MechRateLimit && mech != MechShedding {
+		c = "unconfirmed: no error text, status or Server-Timing named a layer; " + c
+	}
+	return c
 }
 
 // causes are the likely causes of the DESIGN.md table.
@@ -547,6 +597,13 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 			v.Symptom = first.Symptom.Text
 		}
 		v.Cause = first.Cause
+		v.Mechanism, v.Confidence = first.Mechanism, first.Confidence
+		for k, e := range first.Evidence {
+			if k == 4 {
+				break
+			}
+			v.Evidence = append(v.Evidence, e.Text)
+		}
 	}
 
 	switch v.Status {

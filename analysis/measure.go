@@ -117,6 +117,10 @@ func (a *analyzer) merge() {
 		}
 		a.minLimit[i] = m
 	}
+	for w := range a.overall {
+		// A second pass (after detect regrouped the layers) counts anew.
+		a.overall[w].slow95, a.overall[w].slow99 = 0, 0
+	}
 	var dec histDecoder
 	layerAcc := make([]acc, nl)
 	lowReqAcc := make([]acc, nr)

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"net/http"
 	"cmp"
 	"fmt"
 	"slices"
@@ -20,6 +21,10 @@ var shortSymptom = map[string]string{
 	SymptomAuthSlow:              "logins slowed",
 	SymptomSlowStatic:            "static assets slowed",
 	SymptomErrors:                "errors",
+	SymptomShedding:              "requests rejected at once, latency flat",
+	SymptomLimiter:               "a rate limiter answered 429 at once",
+	SymptomBandwidth:             "large responses hit a bytes/s ceiling",
+	SymptomSaturation:            "every request slowed together",
 }
 
 // seen aggregates what a layer's requests showed over a span of windows.
@@ -136,9 +141,40 @@ func (a *analyzer) gather(reqs []int, from, to int) *seen {
 			}
 		}
 	}
+	// Error samples over the same windows as the counts, so that the
+	// numbers in one sentence add up; the whole run's samples only for
+	// results without per-window bodies, and for transport errors.
+	keys := map[string]int{}
+	for w := max(0, from); w < min(to, a.nwin); w++ {
+		for _, i := range reqs {
+			wr := a.r.Windows[w].Requests[a.names[i]]
+			if wr == nil {
+				continue
+			}
+			for _, b := range wr.ErrorBodies {
+				msg := strconv.Itoa(b.Status) + " " + http.StatusText(b.Status)
+				if b.Text != "" && !strings.EqualFold(b.Text, msg) {
+					msg += ": " + b.Text
+				}
+				k := engine.BodyKey(msg)
+				if j, ok := keys[k]; ok {
+					s.samples[j].Count += b.Count
+					continue
+				}
+				keys[k] = len(s.samples)
+				s.samples = append(s.samples, engine.ErrorSample{Message: msg, Count: b.Count})
+			}
+		}
+	}
+	perWindow := len(s.samples) > 0
 	for _, i := range reqs {
 		t := a.totals[i]
-		s.samples = append(s.samples, t.ErrorSamples...)
+		for _, e := range t.ErrorSamples {
+			transport := e.Message == "" || e.Message[0] < '0' || e.Message[0] > '9'
+			if !perWindow || transport && len(s.kinds) > 0 {
+				s.samples = append(s.samples, e)
+			}
+		}
 		if t.MaxBytesIn > s.maxBody {
 			s.maxBody, s.maxBodyReq = t.MaxBytesIn, a.names[i]
 		}
@@ -232,13 +268,45 @@ func (a *analyzer) symptom(ls *layerState, reqs []RequestReport) *Symptom {
 		if t := s.topSample(); t != "" {
 			errs += ": " + t
 		}
+		if o := a.layerObs(ls.idx); o != nil && o.deadline() {
+			errs += fmt.Sprintf(", after %s–%s (a deadline)", fmtMs(o.errLatMin), fmtMs(o.errLatMax))
+		}
 	}
 	start := rep.Broke
 	if start == nil {
 		start = rep.Cracked
 	}
 	sym := &Symptom{}
+	o := a.layerObs(ls.idx)
+	grew = grew && (o == nil || o.climbed())
 	switch {
+	case rep.Mechanism == MechRateLimit && o != nil && o.errLatCount > 0 && !grew:
+		sym.Class = SymptomLimiter
+		sym.Text = fmt.Sprintf("a limiter answered %d of %d requests with 429 from %s, in %s on average, while p95 stayed at %s (%s at low load); about %s req/s got through",
+			s.statuses[429], s.count, start.at(), fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95), fmtRate(a.passedRate(a.layerReqs[ls.idx], from, to)))
+	case (rep.Mechanism == MechShedding || rep.Mechanism == MechRateLimit) && o != nil && o.errLatCount > 0 && !grew:
+		sym.Class = SymptomShedding
+		sym.Text = fmt.Sprintf("%d of %d requests rejected from %s (%s), answered in %s on average, while p95 stayed at %s (%s at low load); about %s req/s got through",
+			s.errors, s.count, start.at(), s.summary(), fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95), fmtRate(a.passedRate(a.layerReqs[ls.idx], from, to)))
+		if t := s.topSample(); t != "" {
+			sym.Text += ": " + t
+		}
+	case rep.Mechanism == MechBandwidth && o != nil:
+		sym.Class = SymptomBandwidth
+		sym.Text = fmt.Sprintf("%s: %s bodies took %s to transfer while the first byte came after %s", latency,
+			fmtBytes(uint64(o.meanBytes)), fmtMs(o.spanTransferMs), fmtMs(o.spanFirstByteMs))
+		if o.plateauBps > 0 {
+			sym.Text += fmt.Sprintf("; throughput plateaued at %s/s", fmtBytes(uint64(o.plateauBps)))
+		}
+		if errs != "" {
+			sym.Text += "; " + errs
+		}
+	case rep.Mechanism == MechSaturation && grew:
+		sym.Class = SymptomSaturation
+		sym.Text = "every request slowed together: " + latency
+		if errs != "" {
+			sym.Text += ", then " + errs
+		}
 	case s.statuses[429] > 0 || (rep.Layer == LayerThirdParty && (upstream > 0 || mentions429(s.samples))):
 		sym.Class = SymptomRateLimited
 		sym.Text = fmt.Sprintf("rate-limited upstream from %s: %s", start.at(), errs)
@@ -330,4 +398,42 @@ func topServerSample(samples []engine.ErrorSample) string {
 		}
 	}
 	return ""
+}
+
+// layerObs returns the observation of the layer's first degraded request
+// (the earliest span, then the most errors); nil without one.
+func (a *analyzer) layerObs(l int) *observation {
+	if l < 0 || a.obs == nil {
+		return nil
+	}
+	var best *observation
+	for _, i := range a.layerReqs[l] {
+		o := a.obs[i]
+		if o == nil || !o.degraded {
+			continue
+		}
+		if best == nil || o.from < best.from || o.from == best.from && o.errors > best.errors {
+			best = o
+		}
+	}
+	return best
+}
+
+// passedRate is the successful responses per second of reqs over windows
+// [from, to).
+func (a *analyzer) passedRate(reqs []int, from, to int) float64 {
+	var ok uint64
+	n := 0
+	for w := max(0, from); w < min(to, a.nwin); w++ {
+		n++
+		for _, i := range reqs {
+			if wr := a.r.Windows[w].Requests[a.names[i]]; wr != nil {
+				ok += wr.OK
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(ok) / (float64(n) * a.winSec)
 }

@@ -38,6 +38,16 @@ func (a *Analysis) WriteVerdict(w io.Writer) error {
 		if v.FirstLayer != "" {
 			row("first to break", v.FirstLayer+": "+v.Symptom)
 			row("likely cause", v.Cause)
+			if v.Confidence != "" {
+				ev := v.Confidence
+				if v.Mechanism != "" {
+					ev = strings.ReplaceAll(v.Mechanism, "_", " ") + ", " + ev
+				}
+				if len(v.Evidence) > 0 {
+					ev += ": " + strings.Join(v.Evidence[:min(2, len(v.Evidence))], "; ")
+				}
+				row("evidence", ev)
+			}
 		}
 		if v.Breakpoint != nil {
 			row("breakpoint", v.Breakpoint.at()+" at "+clock(v.Breakpoint.AtMs))
