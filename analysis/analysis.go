@@ -471,6 +471,9 @@ type Recommendation struct {
 	// Layer and Requests are what it is about.
 	Layer    string   `json:"layer,omitempty"`
 	Requests []string `json:"requests,omitempty"`
+	// MovesBreakpoint is set on fixes for the layer that broke first:
+	// they lead the list; the others follow in the fix order.
+	MovesBreakpoint bool `json:"moves_breakpoint,omitempty"`
 }
 
 // Finding is one header-audit observation, from the response headers

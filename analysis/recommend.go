@@ -132,7 +132,7 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 			title := fmt.Sprintf("Cache %s for %s (%s): it carried %s of requests and %s",
 				display(rr), ttl, what, fmtPct(rr.Share), reached("its", rr.PeakP95Ms, rr.Errors, peak))
 			add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: []string{name}, Title: title,
-				Detail: "cache the response (or its query) in Redis or in process with that TTL, and invalidate it on writes"},
+				Detail: "cache the response (or its query) in Redis or in process with that TTL, and invalidate it on writes; size the connection pool to what the database can run at once (more app instances would only open more connections)"},
 				l.Rank, rr.Share)
 		}
 		if l.Broke != nil && (len(uncacheable) > 0 || reads == 0) {
@@ -196,13 +196,39 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 
 	// 5. Horizontal scaling, and sessions out of the process.
 	if l := layer(LayerBackend); l != nil && l.Broke != nil {
-		title := fmt.Sprintf("Run more instances behind a load balancer: the backend broke at %s", l.Broke.at())
-		if l.Symptom != nil {
-			title += ": " + l.Symptom.Text
+		switch {
+		case l.Mechanism == MechRateLimit || l.Mechanism == MechShedding:
+			reqs := make([]int, 0, len(l.Requests))
+			for _, name := range l.Requests {
+				reqs = append(reqs, slices.Index(a.names, name))
+			}
+			passed := a.passedRate(reqs, l.Broke.Window, a.nwin)
+			what := "a limiter rejects"
+			if l.Mechanism == MechShedding {
+				what = "the target sheds"
+			}
+			add(Recommendation{Step: StepScale, Layer: LayerBackend, Requests: l.Requests,
+				Title: fmt.Sprintf("Raise the limit, or scale what it protects: %s the excess above ~%s req/s from %s (e.g. nginx limit_req, a gateway quota, an in-flight cap)",
+					what, fmtRate(passed), l.Broke.at()),
+				Detail: "find the limiter (its responses came back at once, latency flat): nginx limit_req/limit_conn, the API gateway's quota or the app's admission limit; raise it to the launch's peak if what it protects has room, otherwise scale that first"},
+				l.Rank, max(l.Share, 1))
+		case l.Confidence == ConfidenceUnconfirmed || l.Confidence == ConfidenceWeak:
+			title := fmt.Sprintf("Find what saturates, then run more instances: the backend broke at %s (unconfirmed: no error text, status or Server-Timing named a layer)", l.Broke.at())
+			if l.Symptom != nil {
+				title += ": " + l.Symptom.Text
+			}
+			add(Recommendation{Step: StepScale, Layer: LayerBackend, Requests: l.Requests, Title: title,
+				Detail: "add Server-Timing or an APM to see whether the app's CPU, a pool or a dependency saturates; if it is the app itself, add instances behind a load balancer (sessions and caches out of the process first)"},
+				l.Rank, max(l.Share, 1))
+		default:
+			title := fmt.Sprintf("Run more instances behind a load balancer: the backend broke at %s", l.Broke.at())
+			if l.Symptom != nil {
+				title += ": " + l.Symptom.Text
+			}
+			add(Recommendation{Step: StepScale, Layer: LayerBackend, Requests: l.Requests, Title: title,
+				Detail: "add instances behind a load balancer (and move sessions and caches out of the process first, so any instance can serve any user)"},
+				l.Rank, max(l.Share, 1))
 		}
-		add(Recommendation{Step: StepScale, Layer: LayerBackend, Requests: l.Requests, Title: title,
-			Detail: "add instances behind a load balancer (and move sessions and caches out of the process first, so any instance can serve any user)"},
-			l.Rank, max(l.Share, 1))
 	}
 	if l := layer(LayerAuth); degraded(l) {
 		var shown []string
@@ -227,8 +253,25 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 			l.Rank, l.Share)
 	}
 
+	// What moves the breakpoint (a fix for the layer that broke first)
+	// leads; among fixes of equal effect, the fix order.
+	// With thin evidence for the first layer, finding out (observability)
+	// comes first and nothing claims to move the breakpoint.
+	sure := map[string]bool{}
+	for _, l := range out.Layers {
+		sure[l.Layer] = l.Rank == 1 && (l.Confidence == ConfidenceTagged || l.Confidence == ConfidenceStrong || l.Confidence == ConfidenceModerate)
+	}
+	for k := range recs {
+		recs[k].MovesBreakpoint = recs[k].rank == 1 && sure[recs[k].Layer]
+	}
+	moves := func(r rec) int {
+		if r.MovesBreakpoint {
+			return 0
+		}
+		return 1
+	}
 	slices.SortStableFunc(recs, func(x, y rec) int {
-		return cmp.Or(cmp.Compare(x.Step, y.Step), cmp.Compare(x.rank, y.rank), cmp.Compare(y.share, x.share))
+		return cmp.Or(cmp.Compare(moves(x), moves(y)), cmp.Compare(x.Step, y.Step), cmp.Compare(x.rank, y.rank), cmp.Compare(y.share, x.share))
 	})
 	res := make([]Recommendation, len(recs))
 	for k, r := range recs {
