@@ -102,7 +102,7 @@ func TestAnalyze_Recommendations(t *testing.T) {
 			t.Fatalf("first recommendation = %+v; want observability", a.Recommendations)
 		}
 		title := a.Recommendations[0].Title
-		for _, sub := range []string{"none of the 7 request types returned Server-Timing", "errors carried no detail", "guessed from paths"} {
+		for _, sub := range []string{"none of the 7 request types returned Server-Timing", "errors carried no detail", "guessed from paths and timing alone"} {
 			if !strings.Contains(title, sub) {
 				t.Errorf("observability title %q lacks %q", title, sub)
 			}

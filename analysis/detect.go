@@ -677,7 +677,7 @@ func (a *analyzer) together() {
 	if group == "" && len(fast) == 0 && len(slow) >= 2 && len(slow) == withData {
 		for _, i := range slow {
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerBackend, Mechanism: MechSaturation, Weight: weightFair - 1,
-				Text: fmt.Sprintf("every request slowed together (p95 ×%.0f–×%.0f across all %d request types): the app itself is saturated", lo, hi, len(slow))})
+				Text: fmt.Sprintf("every request slowed together (p95 ×%.0f–×%.0f across %s): the app itself is saturated", lo, hi, all(len(slow)))})
 		}
 	}
 }
@@ -687,4 +687,12 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// all says "both request types" or "all 5 request types".
+func all(n int) string {
+	if n == 2 {
+		return "both request types"
+	}
+	return fmt.Sprintf("all %d request types", n)
 }

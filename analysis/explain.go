@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/spikeload/spike/engine"
 )
 
 // layerState is the working state of one layer while the report is built.
@@ -66,6 +68,13 @@ func (a *analyzer) build() *Analysis {
 	out.Headers = a.audit(out.Requests)
 	out.Recommendations = a.recommend(out)
 	out.Verdict = a.verdict(out, eps, coincide, unproven)
+	switch out.Verdict.NotTarget {
+	case NotTargetClient, NotTargetUnreachable:
+		out.Recommendations = nil
+		for k := range out.Layers {
+			out.Layers[k].Rank = 0
+		}
+	}
 	if a.r.Meta.Partial {
 		a.note("the run was interrupted: it is judged on the windows it recorded")
 	}
@@ -538,10 +547,21 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 	}
 	judged := slices.Contains(a.overallSt, StatusPass) || slices.Contains(a.overallSt, StatusFail)
 
+	if kind, reason, advice := a.notTarget(); kind != "" {
+		// Nothing the target did: no layer broke.
+		v.Order, v.Fixes = nil, nil
+		v.Status, v.NotTarget, v.Reason, v.Advice = StatusInconclusive, kind, reason, advice
+		v.Headline = "inconclusive: target unreachable"
+		if kind == NotTargetClient {
+			v.Headline = "inconclusive: spike could not build the request"
+		}
+		return v
+	}
+
 	switch {
 	case coincide || unproven:
 		g := out.Generator
-		v.Status = StatusInconclusive
+		v.Status, v.NotTarget = StatusInconclusive, NotTargetGenerator
 		v.Headline = fmt.Sprintf("inconclusive: spike could not send the planned load above %s req/s", fmtRate(g.LimitRPS))
 		if coincide {
 			v.Reason = "the first SLO violation coincides with generator lag: spike, not the target, may have fallen behind"
@@ -701,4 +721,83 @@ func joinAnd(items []string) string {
 		}
 	}
 	return s
+}
+
+// Why an inconclusive verdict is not the target's doing (Verdict.NotTarget).
+const (
+	NotTargetGenerator   = "generator"
+	NotTargetUnreachable = "unreachable"
+	NotTargetClient      = "client"
+)
+
+// notTarget finds failures that are not the target's doing: requests that
+// failed inside spike's own client (an invalid header value, a bad URL) in
+// a share that would move the error rate past its limit, or a target that
+// could not be reached from the start (refused, DNS, TLS: no request of
+// the first `sustain` windows with traffic got an answer, and nine in ten
+// failed that way). A target that stops answering later broke under load.
+func (a *analyzer) notTarget() (kind, reason, advice string) {
+	var total, client uint64
+	var clientMsg, clientReq string
+	for i, t := range a.totals {
+		total += t.Count
+		if n := t.ErrorKinds[engine.KindClient]; n > 0 {
+			client += n
+			for _, e := range t.ErrorSamples {
+				if engine.ClassifyError(e.Message) == engine.KindClient && clientMsg == "" {
+					clientMsg, clientReq = e.Message, a.names[i]
+				}
+			}
+		}
+	}
+	if client > 0 && float64(client) > a.top.ErrorRate*float64(total) {
+		if clientReq == "" {
+			clientReq = "of the mix"
+		}
+		reason = fmt.Sprintf("%d of %d requests failed inside spike's HTTP client before reaching the target", client, total)
+		if clientMsg != "" {
+			reason += fmt.Sprintf(" (request %s: %s)", clientReq, shorten(clientMsg, 120))
+		}
+		return NotTargetClient, reason, "fix the scenario (a header value, the URL or the TLS options) and run again; `spike plan` shows the requests"
+	}
+	var sent, ok, unreach uint64
+	seen := 0
+	for w := 0; w < a.nwin && seen < a.sustain; w++ {
+		win := &a.r.Windows[w]
+		if win.Sent == 0 {
+			continue
+		}
+		seen++
+		sent += win.Sent
+		ok += win.OK
+		for _, wr := range win.Requests {
+			if wr == nil {
+				continue
+			}
+			unreach += wr.ErrorKinds[engine.KindRefused] + wr.ErrorKinds[engine.KindDNS] + wr.ErrorKinds[engine.KindTLS]
+			// A response of any status means the target was reached.
+			for _, n := range wr.Statuses {
+				ok += n
+			}
+		}
+	}
+	if sent == 0 || ok > 0 || float64(unreach) < 0.9*float64(sent) {
+		return "", "", ""
+	}
+	msg := ""
+	for _, t := range a.totals {
+		for _, e := range t.ErrorSamples {
+			switch engine.ClassifyError(e.Message) {
+			case engine.KindRefused, engine.KindDNS, engine.KindTLS:
+				if msg == "" {
+					msg = e.Message
+				}
+			}
+		}
+	}
+	reason = fmt.Sprintf("%d of the first %d requests could not reach the target", unreach, sent)
+	if msg != "" {
+		reason += ": " + shorten(msg, 120)
+	}
+	return NotTargetUnreachable, reason, "check --target (host, port, scheme) and that the app is up and reachable from here, then run again"
 }

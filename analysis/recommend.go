@@ -82,7 +82,17 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 		}
 		title := "Add observability first: " + joinAnd(why)
 		if !anyTiming {
-			title += ", so layers were guessed from paths"
+			guessed := false
+			for _, l := range out.Layers {
+				if (l.Broke != nil || l.Cracked != nil) && (l.Confidence == ConfidenceWeak || l.Confidence == ConfidenceUnconfirmed) {
+					guessed = true
+				}
+			}
+			if guessed {
+				title += ", so some layers were guessed from paths and timing alone"
+			} else {
+				title += ", so layers were read from error texts, statuses and latency alone"
+			}
 		}
 		add(Recommendation{Step: StepObservability, Title: title,
 			Detail: "error tracking with the real error message, query and upstream timing (Server-Timing: db, cache, ext, or an APM), and p95 dashboards per endpoint"}, 0, 1)

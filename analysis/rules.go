@@ -213,8 +213,8 @@ func latencyRule(o *observation) []Evidence {
 				o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95))})
 	case o.errors >= 5 && o.grew() && o.deadline():
 		out = append(out, Evidence{Rule: "latency", Mechanism: MechQueueing, Weight: weightFair,
-			Text: fmt.Sprintf("p95 climbed from %s to %s, then failures at a deadline: %d errors after %s–%s",
-				fmtMs(o.lowP95), fmtMs(o.peakP95), o.errLatCount, fmtMs(o.errLatMin), fmtMs(o.errLatMax))})
+			Text: fmt.Sprintf("p95 climbed from %s to %s, then failures at a deadline: %d errors after %s",
+				fmtMs(o.lowP95), fmtMs(o.peakP95), o.errLatCount, fmtSpan(o.errLatMin, o.errLatMax))})
 	case o.climbed():
 		out = append(out, Evidence{Rule: "latency", Mechanism: MechQueueing, Weight: weightPath,
 			Text: fmt.Sprintf("p95 climbed from %s to %s", fmtMs(o.lowP95), fmtMs(o.peakP95))})

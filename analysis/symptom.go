@@ -269,7 +269,7 @@ func (a *analyzer) symptom(ls *layerState, reqs []RequestReport) *Symptom {
 			errs += ": " + t
 		}
 		if o := a.layerObs(ls.idx); o != nil && o.deadline() {
-			errs += fmt.Sprintf(", after %s–%s (a deadline)", fmtMs(o.errLatMin), fmtMs(o.errLatMax))
+			errs += ", after " + fmtSpan(o.errLatMin, o.errLatMax) + " (a deadline)"
 		}
 	}
 	start := rep.Broke
@@ -436,4 +436,13 @@ func (a *analyzer) passedRate(reqs []int, from, to int) float64 {
 		return 0
 	}
 	return float64(ok) / (float64(n) * a.winSec)
+}
+
+// fmtSpan formats a range of milliseconds, once when both ends read the
+// same: "1.0 s", "0.9–1.1 s".
+func fmtSpan(lo, hi float64) string {
+	if a, b := fmtMs(lo), fmtMs(hi); a != b {
+		return a + "–" + b
+	}
+	return fmtMs(hi)
 }

@@ -208,6 +208,14 @@ func deliver(ios *IOStreams, plan *scenarios.Plan, res *engine.Result, out strin
 	if res.Meta.Partial {
 		return withCode(exitInterrupted, errors.New("interrupted: the result is partial"))
 	}
+	if gateErr == nil {
+		switch a.Verdict.NotTarget {
+		case analysis.NotTargetUnreachable, analysis.NotTargetClient:
+			// Not the target's doing, and no load was measured: a run that
+			// tested nothing must not look like one that passed.
+			return withCode(exitInconclusive, errors.New(a.Verdict.Headline))
+		}
+	}
 	return gateErr
 }
 
