@@ -385,7 +385,7 @@ type RequestReport struct {
 	Confidence string `json:"confidence,omitempty"`
 	// Weighed is every piece of evidence found, strongest first.
 	Weighed []Evidence `json:"weighed,omitempty"`
-	Share    float64 `json:"share"`
+	Share   float64    `json:"share"`
 	// Whole-run totals.
 	Count    uint64            `json:"count"`
 	Errors   uint64            `json:"errors"`

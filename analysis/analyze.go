@@ -61,8 +61,8 @@ type analyzer struct {
 	obs       []*observation // per request, from detect
 	// climb is the growth in p95 that matters for wording: a tenth of the
 	// tightest latency limit, at least CrackMinGrowth (ms).
-	climb float64
-	minLimit  []time.Duration // per request: its smallest latency limit in any series it is part of
+	climb    float64
+	minLimit []time.Duration // per request: its smallest latency limit in any series it is part of
 
 	nwin  int
 	bound []bool

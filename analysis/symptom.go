@@ -1,9 +1,9 @@
 package analysis
 
 import (
-	"net/http"
 	"cmp"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
