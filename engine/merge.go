@@ -289,11 +289,14 @@ func mergeMap(dst, src map[string]*WindowRequest) (map[string]*WindowRequest, er
 var latencyType = reflect.TypeOf(LatencyStats{})
 
 // bounded lists the sample lists kept to a few entries, with the field that
-// counts what they leave out; merged lists keep the longest input's length
-// and the rest is added to that field.
-var bounded = map[string]string{
-	"ErrorSamples": "ErrorSamplesOther",
-	"ErrorBodies":  "ErrorBodyOther",
+// counts what they leave out and the recorder's bound; merged lists are cut
+// to the same bound and the rest is added to that field.
+var bounded = map[string]struct {
+	other string
+	limit int
+}{
+	"ErrorSamples": {"ErrorSamplesOther", MaxErrorSamples},
+	"ErrorBodies":  {"ErrorBodyOther", MaxBodySamples},
 }
 
 // mergeInto adds src into dst, field by field, so that per-window and
@@ -364,30 +367,26 @@ func mergeInto(dst, src reflect.Value, name string) error {
 			return nil
 		}
 		t := dst.Type()
-		lens := map[string]int{}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			if !f.IsExported() {
 				continue
 			}
-			if f.Type.Kind() == reflect.Slice {
-				lens[f.Name] = max(dst.Field(i).Len(), src.Field(i).Len())
-			}
 			if err := mergeInto(dst.Field(i), src.Field(i), f.Name); err != nil {
 				return fmt.Errorf("%s: %w", f.Name, err)
 			}
 		}
-		for list, other := range bounded {
-			l, o := dst.FieldByName(list), dst.FieldByName(other)
-			if !l.IsValid() || !o.IsValid() || o.Kind() != reflect.Uint64 || l.Len() <= lens[list] {
+		for list, b := range bounded {
+			l, o := dst.FieldByName(list), dst.FieldByName(b.other)
+			if !l.IsValid() || !o.IsValid() || o.Kind() != reflect.Uint64 || l.Len() <= b.limit {
 				continue
 			}
 			var cut uint64
-			for i := lens[list]; i < l.Len(); i++ {
+			for i := b.limit; i < l.Len(); i++ {
 				cut += l.Index(i).FieldByName("Count").Uint()
 			}
 			o.SetUint(o.Uint() + cut)
-			l.Set(l.Slice(0, lens[list]))
+			l.Set(l.Slice(0, b.limit))
 		}
 	case reflect.Slice:
 		return mergeList(dst, src)
@@ -424,6 +423,9 @@ func mergeList(dst, src reflect.Value) error {
 		return nil
 	}
 	key := func(v reflect.Value) string {
+		if g, ok := v.Interface().(interface{ GroupKey() string }); ok {
+			return g.GroupKey()
+		}
 		var b strings.Builder
 		for i := 0; i < et.NumField(); i++ {
 			if f := et.Field(i); f.IsExported() && f.Name != "Count" {

@@ -11,6 +11,10 @@ import (
 	"github.com/spikeload/spike/scenarios"
 )
 
+// MaxErrorSamples bounds a request's whole-run error samples
+// (RequestTotal.ErrorSamples).
+const MaxErrorSamples = 5
+
 // Generator self-check thresholds: a window is GeneratorBound when its send
 // lag p99 exceeds MaxLagP99 (with at least MinLagged late requests), or
 // fewer than MinSentShare of its planned requests were sent.
@@ -521,6 +525,14 @@ func (q *liveReq) export(z *Summarizer, encode bool) *WindowRequest {
 		el := q.errLat
 		wr.ErrorLatency = &el
 	}
+	// Most frequent first, as merged results list them.
+	sort.SliceStable(wr.ErrorBodies, func(a, b int) bool {
+		x, y := wr.ErrorBodies[a], wr.ErrorBodies[b]
+		if x.Count != y.Count {
+			return x.Count > y.Count
+		}
+		return x.GroupKey() < y.GroupKey()
+	})
 	if len(q.statuses) > 0 {
 		wr.Statuses = make(map[string]uint64, len(q.statuses))
 		for c, n := range q.statuses {
@@ -599,11 +611,11 @@ func (r *Recorder) Finish() ([]Window, []RequestTotal) {
 			}
 			return x.Message < y.Message
 		})
-		if len(rt.ErrorSamples) > 5 {
-			for _, e := range rt.ErrorSamples[5:] {
+		if len(rt.ErrorSamples) > MaxErrorSamples {
+			for _, e := range rt.ErrorSamples[MaxErrorSamples:] {
 				rt.ErrorSamplesOther += e.Count
 			}
-			rt.ErrorSamples = rt.ErrorSamples[:5]
+			rt.ErrorSamples = rt.ErrorSamples[:MaxErrorSamples]
 		}
 		totals[i] = rt
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -233,6 +234,11 @@ type BodySample struct {
 	Count  uint64 `json:"count"`
 	key    string // the text with its numbers folded, for grouping
 }
+
+// GroupKey is the text with its numbers folded (see BodyKey): samples with
+// the same status and key are one sample, wherever they were recorded
+// (merges of shards use it).
+func (b BodySample) GroupKey() string { return strconv.Itoa(b.Status) + " " + BodyKey(b.Text) }
 
 // ErrLatency summarises failed requests' latency, in milliseconds.
 type ErrLatency struct {
