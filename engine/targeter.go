@@ -63,6 +63,12 @@ func newTargeter(plan *scenarios.Plan, target string, seed int64, shard Shard) (
 	t := &targeter{seed: uint64(seed), src: src, rng: rng, mix: scenarios.NewMix(plan.Requests), vars: scenarios.NewVars(rng, plan.Options.Users), shard: shard}
 	base := strings.TrimRight(target, "/")
 	for i, r := range plan.Requests {
+		// Checked at load too; here for plans built without a target, or
+		// whose target was set later: nothing leaves for another host
+		// unless allow_hosts names it.
+		if msg := scenarios.CheckURLHost(r.URL.Raw(), base, plan.AllowHosts); msg != "" {
+			return nil, fmt.Errorf("request %s: url %s", r.Name, msg)
+		}
 		c := &compiled{req: r, base: base, header: http.Header{}}
 		for _, h := range r.Headers {
 			if h.Value.IsTemplate() {

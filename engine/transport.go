@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,16 +119,33 @@ func newClient(o scenarios.Options) (*http.Client, *transport) {
 	}
 	tr := &transport{base: base, warm: warm}
 	client := &http.Client{
-		Transport: tr,
-		Timeout:   o.Timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
-			}
-			return nil
-		},
+		Transport:     tr,
+		Timeout:       o.Timeout,
+		CheckRedirect: checkRedirect(o.Redirects),
 	}
 	return client, tr
+}
+
+// checkRedirect is the client's redirect policy (options.redirects). By
+// default no redirect is followed: the 3xx is recorded as what it is. With
+// same-host, redirects are followed up to maxRedirects while they stay on
+// the first request's host; a redirect to another host ends there, its 3xx
+// recorded. No Referer is ever sent: it would carry the request's URL (and
+// anything in it) to wherever the target points.
+func checkRedirect(policy string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		req.Header.Del("Referer")
+		if policy != scenarios.RedirectsSameHost || len(via) == 0 {
+			return http.ErrUseLastResponse
+		}
+		if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 var errNoRequests = errors.New("the plan has no requests")

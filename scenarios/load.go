@@ -73,6 +73,8 @@ type Overrides struct {
 	TimeScale float64
 	// Duration stretches or compresses the whole curve to this length.
 	Duration time.Duration
+	// AllowHosts are added to the scenario's allow_hosts.
+	AllowHosts []string
 }
 
 // Load reads, validates and resolves the scenario file at path.
@@ -227,6 +229,9 @@ type validator struct {
 	ast  *ast.File
 	dir  string
 	errs []*FieldError
+	// target and allow are the plan's, for checking absolute request URLs.
+	target string
+	allow  []string
 }
 
 // errf records a problem with the field at path (dotted, with [i] indexes).
@@ -308,9 +313,26 @@ func (v *validator) resolve(sc Scenario, ov Overrides) *Plan {
 	if p.Target != "" && p.Target != "demo" {
 		u, err := url.Parse(p.Target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errf("target", "must be an http(s) URL like http://127.0.0.1:8080, or demo, got %q", p.Target)
+			field := "target"
+			if ov.Target != "" {
+				field = "--target"
+			}
+			v.errf(field, "must be an http(s) URL like http://127.0.0.1:8080, or demo, got %q", RedactURL(p.Target))
 		}
 	}
+	for i, h := range append(append([]string(nil), sc.AllowHosts...), ov.AllowHosts...) {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, "/?#@ ") || strings.Contains(h, "://") {
+			field := fmt.Sprintf("allow_hosts[%d]", i)
+			if i >= len(sc.AllowHosts) {
+				field = "--allow-host"
+			}
+			v.errf(field, "must be a host name, or host:port, like api.example.com, got %q", h)
+			continue
+		}
+		p.AllowHosts = append(p.AllowHosts, h)
+	}
+	v.target, v.allow = p.Target, p.AllowHosts
 	if !sc.Baseline.IsSet() {
 		v.errf("baseline", "must be set: today's normal traffic in req/s, e.g. baseline: 20")
 	} else if b, ok := v.rate("baseline", sc.Baseline, 0); ok {
@@ -634,6 +656,14 @@ func (v *validator) options(o OptionsSpec) Options {
 		}
 		out.Users = o.Users
 	}
+	switch o.Redirects {
+	case "", RedirectsNone:
+		out.Redirects = RedirectsNone
+	case RedirectsSameHost:
+		out.Redirects = RedirectsSameHost
+	default:
+		v.errf("options.redirects", "must be none or same-host, got %q", o.Redirects)
+	}
 	return out
 }
 
@@ -688,6 +718,8 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 		var err error
 		if i := controlChar(rs.URL); i >= 0 {
 			v.errf(base+".url", "holds a control character (%q at byte %d): %q", rs.URL[i], i, rs.URL)
+		} else if msg := v.urlHost(rs.URL); msg != "" {
+			v.errf(base+".url", "%s", msg)
 		} else if r.URL, err = compileText(r.Name+" url", rs.URL); err != nil {
 			v.errf(base+".url", "%v", err)
 		} else if rs.URL != "" {

@@ -93,7 +93,7 @@ func TestLoad_Full(t *testing.T) {
 	}
 	wantOpts := scenarios.Options{
 		Timeout: 5 * time.Second, Connections: 200, KeepAlive: false, HTTP2: true, Insecure: true,
-		Window: 500 * time.Millisecond, Seed: 42, Users: 50,
+		Window: 500 * time.Millisecond, Seed: 42, Users: 50, Redirects: scenarios.RedirectsNone,
 	}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
@@ -116,7 +116,7 @@ func TestLoad_Defaults(t *testing.T) {
 	if !reflect.DeepEqual(p.SLO, wantSLO) {
 		t.Errorf("SLO = %+v; want %+v", p.SLO, wantSLO)
 	}
-	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000}
+	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000, Redirects: scenarios.RedirectsNone}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
 	}
@@ -465,7 +465,7 @@ func TestParse_OverrideErrors(t *testing.T) {
 	}{
 		{scenarios.Overrides{Baseline: "lots"}, `o.yaml:1:11: baseline: not a rate (want req/s like 300, or a multiple of the baseline like 5x or 500%), got "lots"`},
 		{scenarios.Overrides{Baseline: "-3"}, `o.yaml:1:11: baseline: must be >= 0, got -3`},
-		{scenarios.Overrides{Target: "localhost:8080"}, `o.yaml:1:1: target: must be an http(s) URL like http://127.0.0.1:8080, or demo, got "localhost:8080"`},
+		{scenarios.Overrides{Target: "localhost:8080"}, `o.yaml:1:1: --target: must be an http(s) URL like http://127.0.0.1:8080, or demo, got "localhost:8080"`},
 		{scenarios.Overrides{TimeScale: -1}, "o.yaml:1:1: time_scale: must be > 0, got -1"},
 		{scenarios.Overrides{Duration: 25 * time.Hour}, "o.yaml:1:1: stages: the run would last 25h0m0s after time scaling; the limit is 24h0m0s (raise time_scale)"},
 	}

@@ -69,7 +69,17 @@ type Options struct {
 	Window      time.Duration `json:"window"`
 	Seed        int64         `json:"seed"`
 	Users       int           `json:"users"`
+	// Redirects is RedirectsNone or RedirectsSameHost.
+	Redirects string `json:"redirects,omitempty"`
 }
+
+// Redirect policies (options.redirects).
+const (
+	// RedirectsNone follows no redirect: a 3xx is recorded as it is.
+	RedirectsNone = "none"
+	// RedirectsSameHost follows redirects to the same host only.
+	RedirectsSameHost = "same-host"
+)
 
 // Abort is the resolved abort-on-fail rule. A zero Abort never aborts.
 type Abort struct {
@@ -110,6 +120,10 @@ type Plan struct {
 	File string
 	// Target is the base URL, "demo", or "" when not yet given.
 	Target string
+	// AllowHosts are the hosts named in allow_hosts and --allow-host,
+	// lower case: other hosts requests may go to, and targets outside
+	// loopback and private networks confirmed (see HostAllowed).
+	AllowHosts []string
 	// Baseline is today's normal traffic in requests per second.
 	Baseline float64
 	// TimeScale is the compression applied to the written shape.

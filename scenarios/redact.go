@@ -56,7 +56,8 @@ var (
 	// "key": "value" in JSON, also when the JSON is itself inside a JSON string.
 	jsonFieldRE = regexp.MustCompile(`(\\*"([A-Za-z0-9_.\-]+)\\*"\s*:\s*\\*")([^"\\]*)`)
 	// A header line: "Authorization: Basic …".
-	headerLineRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|(?:set-)?cookie|x-api-key|api-key|x-auth-token|x-access-token)(\s*:\s*)([^\r\n"]+)`)
+	// (Not after a dot: "headers.cookie: must be set" is spike's own message.)
+	headerLineRE = regexp.MustCompile(`(?im)((?:^|[\s"'{,;])(?:proxy-)?authorization|(?:^|[\s"'{,;])(?:set-)?cookie|(?:^|[\s"'{,;])(?:x-api-key|api-key|x-auth-token|x-access-token))(\s*:\s*)([^\r\n"]+)`)
 	// Bearer tokens and basic credentials anywhere.
 	bearerRE = regexp.MustCompile(`(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=\-]+`)
 )

@@ -30,6 +30,8 @@ func TestRedactor_String(t *testing.T) {
 		{`"/a?api_key=k1\u0026page=2"`, `"/a?api_key=REDACTED\u0026page=2"`},
 		{"the short one stays: short", "the short one stays: short"},
 		{"auth: logins failed", "auth: logins failed"},
+		{"s.yaml:3:5: requests[0].headers.cookie: environment variable X is not set", "s.yaml:3:5: requests[0].headers.cookie: environment variable X is not set"},
+		{"echo: Cookie: sid=1", "echo: Cookie: REDACTED"},
 		{"hunter2-secret in html: hunter2-secret", "REDACTED in html: REDACTED"},
 	}
 	for _, tt := range tests {

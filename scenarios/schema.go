@@ -10,6 +10,10 @@ type Scenario struct {
 	// Target is the base URL requests are relative to ("http://127.0.0.1:8080"),
 	// or "demo" for the embedded example app.
 	Target string `yaml:"target,omitempty" json:"target,omitzero"`
+	// AllowHosts names the hosts other than the target's that requests may
+	// go to (absolute request URLs), and confirms a target outside loopback
+	// and private networks: "api.example.com" (any port) or "host:port".
+	AllowHosts []string `yaml:"allow_hosts,omitempty" json:"allow_hosts,omitzero"`
 	// Baseline is today's normal traffic in requests per second; relative
 	// rates ("5x", "500%") are multiples of it.
 	Baseline Rate `yaml:"baseline,omitempty" json:"baseline,omitzero"`
@@ -190,4 +194,7 @@ type OptionsSpec struct {
 	Seed *int64 `yaml:"seed,omitempty" json:"seed,omitzero"`
 	// Users is the size of the pool {{user}} draws ids from; default 1000.
 	Users int `yaml:"users,omitempty" json:"users,omitzero"`
+	// Redirects says which redirects to follow: none (the default: a 3xx is
+	// recorded as it is) or same-host (up to 10, never to another host).
+	Redirects string `yaml:"redirects,omitempty" json:"redirects,omitzero"`
 }

@@ -24,8 +24,10 @@ type FindOptions struct {
 	IO   *IOStreams
 	File string
 	// Target and Baseline override the scenario's.
-	Target   string
-	Baseline string
+	Target string
+	// AllowHosts adds to the scenario's allow_hosts (--allow-host).
+	AllowHosts []string
+	Baseline   string
 	// From and MaxRate are rates as written: "30" (req/s) or "1.5x".
 	From    string
 	MaxRate string
@@ -98,6 +100,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 4 inconclusive
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Target, "target", "", "base URL of the target (overrides the scenario's target:)")
+	addAllowHostFlag(cmd, &opts.AllowHosts)
 	f.StringVar(&opts.Baseline, "baseline", "", "today's normal traffic in req/s (overrides baseline:)")
 	f.StringVar(&opts.From, "from", "", "first step's rate: req/s like 50, or a multiple of the baseline like 2x (default the baseline)")
 	f.DurationVar(&opts.Step, "step", search.DefaultStep, "how long each step holds its rate")
@@ -113,7 +116,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad usage or bad scenario, 4 inconclusive
 }
 
 func runFind(ctx context.Context, opts *FindOptions) error {
-	plan, err := scenarios.Load(opts.File, scenarios.Overrides{Target: opts.Target, Baseline: opts.Baseline})
+	plan, err := scenarios.Load(opts.File, scenarios.Overrides{Target: opts.Target, Baseline: opts.Baseline, AllowHosts: opts.AllowHosts})
 	if err != nil {
 		if scenarios.IsLoadError(err) {
 			return err
@@ -150,6 +153,15 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 		warnIfOverCeiling(opts.IO, cfg.MaxRate, "")
 	}
 	target := plan.Target
+	if target != "demo" {
+		limit := cfg.MaxRate // the search climbs at most this far
+		if limit <= 0 {
+			limit = scenarios.MaxRate
+		}
+		if err := checkTargetScope(ctx, opts.IO.ErrOut, plan, target, limit, nil); err != nil {
+			return err
+		}
+	}
 	if target == "demo" {
 		srv, err := startDemo(ctx, opts.IO, opts.Fix)
 		if err != nil {

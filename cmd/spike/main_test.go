@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,8 @@ func TestNewCmdRun(t *testing.T) {
 		{"run s.yaml", RunOptions{File: "s.yaml"}},
 		{"run s.yaml --target http://127.0.0.1:9 --out o --duration 90s --time-scale 60 --baseline 40",
 			RunOptions{File: "s.yaml", OutDir: "o", Baseline: "40", Overrides: scenarios.Overrides{Target: "http://127.0.0.1:9", Duration: 90 * time.Second, TimeScale: 60, Baseline: "40"}}},
+		{"run s.yaml --allow-host api.example.com --allow-host cdn.example.com:8443",
+			RunOptions{File: "s.yaml", Overrides: scenarios.Overrides{AllowHosts: []string{"api.example.com", "cdn.example.com:8443"}}}},
 	}
 	for _, tt := range tests {
 		var got *RunOptions
@@ -84,7 +87,7 @@ func TestNewCmdRun(t *testing.T) {
 		if err := cmd.Execute(); err != nil {
 			t.Fatalf("%s: %v", tt.args, err)
 		}
-		if got.File != tt.want.File || got.OutDir != tt.want.OutDir || got.Overrides != tt.want.Overrides || got.Baseline != tt.want.Baseline {
+		if got.File != tt.want.File || got.OutDir != tt.want.OutDir || !reflect.DeepEqual(got.Overrides, tt.want.Overrides) || got.Baseline != tt.want.Baseline {
 			t.Errorf("spike %s parsed as %+v; want %+v", tt.args, *got, tt.want)
 		}
 	}

@@ -60,6 +60,12 @@ func addPlanOverrideFlags(cmd *cobra.Command, ov *scenarios.Overrides, baseline 
 	cmd.Flags().Var(positiveRateFlag{baseline}, "baseline", "today's normal traffic in req/s (overrides baseline:)")
 	cmd.Flags().Var(positiveFloatFlag{&ov.TimeScale}, "time-scale", "compress the shape in time by this factor (overrides time_scale:)")
 	cmd.Flags().Var(positiveDurationFlag{&ov.Duration}, "duration", "stretch or compress the whole curve to this length, e.g. 90s")
+	addAllowHostFlag(cmd, &ov.AllowHosts)
+}
+
+// addAllowHostFlag binds --allow-host, which adds to the scenario's allow_hosts.
+func addAllowHostFlag(cmd *cobra.Command, hosts *[]string) {
+	cmd.Flags().StringArrayVar(hosts, "allow-host", nil, "a host other than the target's that requests may go to, or a target outside private networks to confirm (repeatable; adds to allow_hosts:)")
 }
 
 // positiveDurationFlag is a duration flag that must be > 0: a bad value is a

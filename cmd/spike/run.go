@@ -149,6 +149,8 @@ type launch struct {
 	startAt time.Time
 	// live receives the run's live metrics (nil: none).
 	live *liveRun
+	// lookup resolves the target's host (nil: the system resolver).
+	lookup lookupFunc
 }
 
 // runPlanGated is runPlanTo, then the release gate (nil: none).
@@ -169,6 +171,11 @@ func runPlanMasked(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fi
 		target = srv.URL()
 	}
 	peak, _ := plan.Peak()
+	if plan.Target != "demo" {
+		if err := checkTargetScope(ctx, ios.ErrOut, plan, target, peak/float64(l.shard.Parts()), l.lookup); err != nil {
+			return err
+		}
+	}
 	warnIfOverCeiling(ios, peak/float64(l.shard.Parts()), "")
 	raiseFileLimit()
 	if err := os.MkdirAll(out, 0o755); err != nil {
