@@ -2,11 +2,23 @@ package importers_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/spikeload/spike/scenarios/importers"
 )
+
+// bomb is a "billion laughs": 10^9 values once its aliases are expanded.
+var bomb = func() string {
+	var b strings.Builder
+	b.WriteString("openapi: 3.1.0\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("paths: {}\n")
+	return b.String()
+}()
 
 // TestImport_BadInput checks that bad input is an InputError naming the
 // input and what is wrong, never a panic or a scenario.
@@ -56,7 +68,10 @@ func TestImport_BadInput(t *testing.T) {
 		{"vegeta bad header", vegeta("GET http://x.example/\nnot a header\n"), "targets.txt: target 1: bad header: not a header (vegeta's http format)"},
 		{"vegeta relative url", vegeta("GET /relative\n"), `targets.txt: target 1: not an http(s) URL: "/relative"`},
 		{"vegeta bad json", vegeta(`{"method": "GET"}`), "targets.txt: target 1: target: required url is missing (vegeta's json format)"},
-		{"vegeta missing body file", vegeta("POST http://x.example/\n@testdata/nope.json\n"), "targets.txt: target 1: bad body: open testdata/nope.json: no such file or directory (vegeta's http format)"},
+		{"vegeta missing body file", vegeta("POST http://x.example/\n@testdata/nope.json\n"), "targets.txt: line 2: bad body: stat testdata/nope.json: no such file or directory"},
+		{"vegeta endless body file", vegeta("POST http://x.example/\n@/dev/zero\n"), "targets.txt: line 2: bad body: /dev/zero is not a regular file"},
+		{"openapi alias bomb", openapi(bomb), "spec.yaml: 6:9: more than 100000 values once aliases are expanded"},
+		{"openapi deep nesting", openapi("openapi: 3.1.0\npaths: " + strings.Repeat("[", 10000) + "\n"), "spec.yaml: 2:72: nested more than 64 levels deep"},
 		{"openapi swagger 2", openapi("swagger: '2.0'\npaths: {}\n"), "spec.yaml: swagger 2.0 (OpenAPI 2) is not supported; convert it to OpenAPI 3 first (e.g. with swagger2openapi)"},
 		{"openapi not a spec", openapi("name: x\n"), "spec.yaml: no openapi field: not an OpenAPI document"},
 		{"openapi 4", openapi("openapi: 4.0.0\npaths: {}\n"), "spec.yaml: openapi 4.0.0 is not supported (want 3.0 or 3.1)"},

@@ -134,13 +134,14 @@ type builder struct {
 	names   map[string]int
 	target  string         // the scenario's target
 	skipped map[string]int // host → requests left out
+	dropped map[string]int // header name → times left out
 	sec     *secrets
 	// pendingComment is the comment for the next new request.
 	pendingComment string
 }
 
 func newBuilder(opts Options) *builder {
-	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, sec: newSecrets()}
+	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, dropped: map[string]int{}, sec: newSecrets()}
 }
 
 // setOrigin sets the main host from u (the input's), and the target the
@@ -232,8 +233,25 @@ func (b *builder) add(r raw) bool {
 	if req.Weight == 0 {
 		req.Weight = 1
 	}
+	seen := map[string]int{}
 	for _, h := range r.Headers {
-		req.Headers = append(req.Headers, Header{Key: h.Key, Value: b.sec.header(h.Key, h.Value)})
+		if !headerName.MatchString(h.Key) || strings.ContainsAny(h.Value, "\r\n") {
+			b.dropped[h.Key]++
+			continue
+		}
+		v := b.sec.header(h.Key, h.Value)
+		// One YAML key per header: repeated headers are joined, as HTTP
+		// allows ("; " for cookies).
+		if i, ok := seen[strings.ToLower(h.Key)]; ok {
+			sep := ", "
+			if strings.EqualFold(h.Key, "cookie") {
+				sep = "; "
+			}
+			req.Headers[i].Value += sep + v
+			continue
+		}
+		seen[strings.ToLower(h.Key)] = len(req.Headers)
+		req.Headers = append(req.Headers, Header{Key: h.Key, Value: v})
 	}
 	sort.SliceStable(req.Headers, func(i, j int) bool { return strings.ToLower(req.Headers[i].Key) < strings.ToLower(req.Headers[j].Key) })
 	if r.Template {
@@ -312,6 +330,14 @@ func (b *builder) scenario(desc string) (*Scenario, error) {
 	for _, r := range b.reqs {
 		s.Requests = append(s.Requests, *r)
 	}
+	if len(b.dropped) > 0 {
+		var names []string
+		for n := range b.dropped {
+			names = append(names, fmt.Sprintf("%q", n))
+		}
+		sort.Strings(names)
+		s.Notes = append(s.Notes, "Headers left out (not a valid name, or a value with a line break): "+strings.Join(names, ", "))
+	}
 	if len(b.skipped) > 0 {
 		s.Notes = append(s.Notes, "Requests to other hosts were left out (add --include-host HOST to keep them):")
 		for _, h := range hostList(b.skipped) {
@@ -339,6 +365,9 @@ func hostList(m map[string]int) []string {
 	return out
 }
 
+// headerName is an HTTP header name (RFC 9110 token characters).
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
 var nonName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 func nameFromSource(src string) string {
@@ -357,7 +386,7 @@ func (s *Scenario) YAML() []byte {
 	var w bytes.Buffer
 	w.WriteString("# yaml-language-server: $schema=https://raw.githubusercontent.com/spikeload/spike/main/scenarios/schema.json\n")
 	if s.Description != "" {
-		fmt.Fprintf(&w, "# %s\n", s.Description)
+		fmt.Fprintf(&w, "# %s\n", oneLine(s.Description))
 	}
 	w.WriteString("#\n# Check it with `spike plan FILE`; set baseline to your real normal traffic and pick\n" +
 		"# a shape (`spike shapes`). Weights are each request's share of the traffic.\n")
@@ -365,13 +394,13 @@ func (s *Scenario) YAML() []byte {
 		w.WriteString("#\n# Secrets in the input were not copied: the requests read them from the environment.\n" +
 			"# Set these before spike plan or spike run (loading fails, naming the variable, if one is unset):\n")
 		for _, sec := range s.Secrets {
-			fmt.Fprintf(&w, "#   export %s=…   # %s, in %s\n", sec.Env, sec.Where, plural(sec.Uses, "request"))
+			fmt.Fprintf(&w, "#   export %s=…   # %s, in %s\n", sec.Env, oneLine(sec.Where), plural(sec.Uses, "request"))
 		}
 	}
 	if len(s.Notes) > 0 {
 		w.WriteString("#\n")
 		for _, n := range s.Notes {
-			fmt.Fprintf(&w, "# %s\n", n)
+			fmt.Fprintf(&w, "# %s\n", oneLine(n))
 		}
 	}
 	fmt.Fprintf(&w, "name: %s\n", scalar(s.Name))
@@ -389,7 +418,7 @@ func (s *Scenario) YAML() []byte {
 	for _, r := range s.Requests {
 		if r.Comment != "" {
 			for _, line := range strings.Split(r.Comment, "\n") {
-				fmt.Fprintf(&w, "  # %s\n", line)
+				fmt.Fprintf(&w, "  # %s\n", oneLine(line))
 			}
 		}
 		fmt.Fprintf(&w, "  - name: %s\n", scalar(r.Name))
@@ -445,4 +474,15 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// oneLine makes text safe in a YAML comment: control characters and the
+// line breaks YAML knows (NEL, LS, PS) become spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
 }

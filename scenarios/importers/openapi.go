@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/spikeload/spike/scenarios"
 )
 
 // Weights the OpenAPI importer gives each method: reads dominate real
@@ -36,9 +38,9 @@ func OpenAPI(r io.Reader, opts Options) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	var root any
-	if err := yaml.UnmarshalWithOptions(data, &root, yaml.UseOrderedMap()); err != nil {
-		return nil, errorf(opts.Source, "not YAML or JSON: %s", strings.ReplaceAll(yaml.FormatError(err, false, false), "\n", " "))
+	root, err := decodeTree(data)
+	if err != nil {
+		return nil, errorf(opts.Source, "%v", err)
 	}
 	d := &oaDoc{root: root, src: opts.Source}
 	version := str(get(root, "openapi"))
@@ -104,6 +106,24 @@ func OpenAPI(r io.Reader, opts Options) (*Scenario, error) {
 		"{{.User}}, {{.Seq}}) or the spec's examples; check that they name things that exist.")
 	s.Notes = append(s.Notes, dedupe(notes)...)
 	return s, nil
+}
+
+// decodeTree decodes YAML or JSON into ordered mappings, within
+// scenarios' bounds on nesting and alias expansion. go-yaml panics on some
+// malformed input; that becomes an error.
+func decodeTree(data []byte) (root any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, fmt.Errorf("not YAML or JSON: malformed input (%v)", r)
+		}
+	}()
+	if err := scenarios.CheckYAMLBounds(data); err != nil {
+		return nil, fmt.Errorf("%s", strings.ReplaceAll(yaml.FormatError(err, false, false), "\n", " "))
+	}
+	if err := yaml.UnmarshalWithOptions(data, &root, yaml.UseOrderedMap()); err != nil {
+		return nil, fmt.Errorf("not YAML or JSON: %s", strings.ReplaceAll(yaml.FormatError(err, false, false), "\n", " "))
+	}
+	return root, nil
 }
 
 type oaDoc struct {

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/spikeload/spike/scenarios"
 )
 
 // Vegeta target formats.
@@ -46,6 +49,9 @@ func Vegeta(r io.Reader, format string, opts Options) (*Scenario, error) {
 	var tr vegeta.Targeter
 	switch format {
 	case VegetaHTTP:
+		if err := checkBodyFiles(data); err != nil {
+			return nil, errorf(opts.Source, "%v", err)
+		}
 		tr = vegeta.NewHTTPTargeter(bytes.NewReader(data), nil, nil)
 	case VegetaJSON:
 		tr = vegeta.NewJSONTargeter(bytes.NewReader(data), nil, nil)
@@ -105,4 +111,27 @@ func Vegeta(r io.Reader, format string, opts Options) (*Scenario, error) {
 		b.add(raw{Method: t.Method, URL: u, Headers: hdrs, Body: string(t.Body), ContentType: ct, Layer: guessLayer("", t.Method, u.Path, ct)})
 	}
 	return b.scenario(fmt.Sprintf("Imported from %d vegeta targets (%s format)", len(targets), format))
+}
+
+// checkBodyFiles checks the "@path" body files of vegeta's http format
+// before vegeta reads them whole: each must be a regular file of at most
+// scenarios.MaxBodySize bytes (so not /dev/zero, nor a FIFO that never ends).
+func checkBodyFiles(data []byte) error {
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "@") {
+			continue
+		}
+		p := line[1:]
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return fmt.Errorf("line %d: bad body: %w", i+1, err)
+		case !st.Mode().IsRegular():
+			return fmt.Errorf("line %d: bad body: %s is not a regular file", i+1, p)
+		case st.Size() > scenarios.MaxBodySize:
+			return fmt.Errorf("line %d: bad body: %s is larger than %d MiB", i+1, p, scenarios.MaxBodySize>>20)
+		}
+	}
+	return nil
 }
