@@ -64,6 +64,9 @@ type Scenario struct {
 	Baseline float64
 	Shape    string
 	Requests []Request
+	// AllowHosts are the hosts other than the target's that requests go to
+	// (written as allow_hosts, which the loader requires for them).
+	AllowHosts []string
 	// Notes are comment lines for the top of the file.
 	Notes []string
 	// Secrets are the environment variables the scenario reads.
@@ -132,16 +135,17 @@ type builder struct {
 	reqs    []*Request
 	index   map[string]*Request
 	names   map[string]int
-	target  string         // the scenario's target
-	skipped map[string]int // host → requests left out
-	dropped map[string]int // header name → times left out
+	target  string          // the scenario's target
+	skipped map[string]int  // host → requests left out
+	allowed map[string]bool // other hosts requests go to
+	dropped map[string]int  // header name → times left out
 	sec     *secrets
 	// pendingComment is the comment for the next new request.
 	pendingComment string
 }
 
 func newBuilder(opts Options) *builder {
-	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, dropped: map[string]int{}, sec: newSecrets()}
+	return &builder{opts: opts, index: map[string]*Request{}, names: map[string]int{}, skipped: map[string]int{}, dropped: map[string]int{}, allowed: map[string]bool{}, sec: newSecrets()}
 }
 
 // setOrigin sets the main host from u (the input's), and the target the
@@ -223,6 +227,7 @@ func (b *builder) add(r raw) bool {
 	}
 	layer := r.Layer
 	if !main && u.Host != "" {
+		b.allowed[u.Hostname()] = true
 		target = u.Scheme + "://" + u.Host + target
 		if layer == "" || layer == "backend" {
 			layer = "third-party"
@@ -327,6 +332,10 @@ func (b *builder) scenario(desc string) (*Scenario, error) {
 		s.Shape = DefaultShape
 	}
 	s.Target = b.target
+	for h := range b.allowed {
+		s.AllowHosts = append(s.AllowHosts, h)
+	}
+	sort.Strings(s.AllowHosts)
 	for _, r := range b.reqs {
 		s.Requests = append(s.Requests, *r)
 	}
@@ -411,6 +420,13 @@ func (s *Scenario) YAML() []byte {
 		fmt.Fprintf(&w, "target: %s   # or pass --target to spike run\n", scalar(s.Target))
 	} else {
 		w.WriteString("# target: https://staging.example.com   # none in the input: set it, or pass --target\n")
+	}
+	if len(s.AllowHosts) > 0 {
+		hosts := make([]string, len(s.AllowHosts))
+		for i, h := range s.AllowHosts {
+			hosts[i] = scalar(h)
+		}
+		fmt.Fprintf(&w, "allow_hosts: [%s]   # other hosts these requests go to\n", strings.Join(hosts, ", "))
 	}
 	fmt.Fprintf(&w, "baseline: %s   # req/s on a normal day\n", strconv.FormatFloat(s.Baseline, 'f', -1, 64))
 	fmt.Fprintf(&w, "shape: %s   # a preset; see spike shapes\n", scalar(s.Shape))
