@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -417,6 +418,10 @@ func (s *Scenario) YAML() []byte {
 		fmt.Fprintf(&w, "description: %s\n", scalar(s.Description))
 	}
 	if s.Target != "" {
+		if !localTarget(s.Target) {
+			w.WriteString("# spike run sends to a target outside loopback and private networks only once it is\n" +
+				"# named in allow_hosts (or with --allow-host): point it at staging, not production.\n")
+		}
 		fmt.Fprintf(&w, "target: %s   # or pass --target to spike run\n", scalar(s.Target))
 	} else {
 		w.WriteString("# target: https://staging.example.com   # none in the input: set it, or pass --target\n")
@@ -501,4 +506,19 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// localTarget reports whether a target URL names this machine or a private
+// address, which spike run sends to without allow_hosts.
+func localTarget(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast())
 }
