@@ -178,7 +178,8 @@ func (m *Metrics) newStatus(r *reqState, key int) *statusState {
 
 // Progress takes the engine's progress report: planned requests, planned
 // rate, in-flight requests and closed windows. A report whose Elapsed is
-// below the previous one starts a new run (the next step of `spike find`).
+// below the previous one starts a new run (the next step of `spike find`);
+// from Total on the planned rate is 0.
 func (m *Metrics) Progress(p engine.Progress) {
 	last := m.last
 	if p.Elapsed < last.Elapsed {
@@ -188,16 +189,20 @@ func (m *Metrics) Progress(p engine.Progress) {
 	windows := sub(uint64(p.Windows), uint64(last.Windows))
 	bound := sub(uint64(p.GeneratorBound), uint64(last.GeneratorBound))
 	m.last = p
+	rate := p.PlannedRate
+	if p.Elapsed >= p.Total {
+		rate = 0 // the curve has ended
+	}
 	if pr := m.prom; pr != nil {
 		pr.planned.Add(float64(planned))
-		pr.plannedRate.Set(p.PlannedRate)
+		pr.plannedRate.Set(rate)
 		pr.inFlight.Set(float64(p.InFlight))
 		pr.windows.Add(float64(windows))
 		pr.bound.Add(float64(bound))
 	}
 	if o := m.otel; o != nil {
 		o.planned.Add(m.ctx, int64(planned))
-		o.plannedRate.Record(m.ctx, p.PlannedRate)
+		o.plannedRate.Record(m.ctx, rate)
 		o.inFlight.Record(m.ctx, int64(p.InFlight))
 		o.windows.Add(m.ctx, int64(windows))
 		o.bound.Add(m.ctx, int64(bound))

@@ -140,29 +140,28 @@ func TestMetrics_Progress(t *testing.T) {
 	if err := m.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	reports := []engine.Progress{
-		{Elapsed: time.Second, Planned: 10, PlannedRate: 10, InFlight: 3},
-		{Elapsed: 2 * time.Second, Planned: 20, PlannedRate: 10, InFlight: 2, Windows: 1},
-		{Elapsed: 3 * time.Second, Planned: 25, PlannedRate: 0, InFlight: 0, Windows: 3, GeneratorBound: 1},
-		// A new run (the next step of spike find) starts from zero.
-		{Elapsed: time.Second, Planned: 7, PlannedRate: 7, InFlight: 1, Windows: 1, GeneratorBound: 1},
-	}
-	for _, p := range reports {
-		m.Progress(p)
-	}
-	tests := []struct {
-		name string
-		want float64
+	const total = 3 * time.Second
+	steps := []struct {
+		p    engine.Progress
+		want map[string]float64
 	}{
-		{NamePlanned, 32},
-		{NamePlannedRate, 7},
-		{NameInFlight, 1},
-		{NameWindows, 4},
-		{NameGeneratorBound, 2},
+		{engine.Progress{Elapsed: time.Second, Total: total, Planned: 10, PlannedRate: 10, InFlight: 3},
+			map[string]float64{NamePlanned: 10, NamePlannedRate: 10, NameInFlight: 3, NameWindows: 0, NameGeneratorBound: 0}},
+		{engine.Progress{Elapsed: 2 * time.Second, Total: total, Planned: 20, PlannedRate: 12, InFlight: 2, Windows: 1},
+			map[string]float64{NamePlanned: 20, NamePlannedRate: 12, NameInFlight: 2, NameWindows: 1, NameGeneratorBound: 0}},
+		// The last report of a run: the curve has ended, its rate is 0.
+		{engine.Progress{Elapsed: 3100 * time.Millisecond, Total: total, Planned: 25, PlannedRate: 12, Windows: 3, GeneratorBound: 1},
+			map[string]float64{NamePlanned: 25, NamePlannedRate: 0, NameInFlight: 0, NameWindows: 3, NameGeneratorBound: 1}},
+		// A new run (the next step of spike find) counts from zero again.
+		{engine.Progress{Elapsed: time.Second, Total: total, Planned: 7, PlannedRate: 7, InFlight: 1, Windows: 1, GeneratorBound: 1},
+			map[string]float64{NamePlanned: 32, NamePlannedRate: 7, NameInFlight: 1, NameWindows: 4, NameGeneratorBound: 2}},
 	}
-	for _, tt := range tests {
-		if got := byLabels(family(t, reg, tt.name))[""]; got != tt.want {
-			t.Errorf("%s = %v; want %v", tt.name, got, tt.want)
+	for i, st := range steps {
+		m.Progress(st.p)
+		for name, want := range st.want {
+			if got := byLabels(family(t, reg, name))[""]; got != want {
+				t.Errorf("after report %d: %s = %v; want %v", i+1, name, got, want)
+			}
 		}
 	}
 }
@@ -308,5 +307,21 @@ func BenchmarkMetrics_Observe(b *testing.B) {
 				m.Observe(&s)
 			}
 		})
+	}
+}
+
+func TestMetrics_ObserveDoesNotAllocate(t *testing.T) {
+	m := New(testPlan(t))
+	if err := m.Register(prometheus.NewRegistry()); err != nil {
+		t.Fatal(err)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader(sdkmetric.WithAggregationSelector(Aggregation))))
+	if err := m.UseMeter(mp.Meter("test")); err != nil {
+		t.Fatal(err)
+	}
+	s := engine.Sample{Req: 1, Intended: ms(10), Sent: ms(11), End: ms(30), Code: 200}
+	m.Observe(&s) // the first of a status creates its series
+	if n := testing.AllocsPerRun(1000, func() { m.Observe(&s) }); n != 0 {
+		t.Errorf("Observe allocates %.1f times per request; want 0", n)
 	}
 }

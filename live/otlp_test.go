@@ -104,7 +104,7 @@ func TestOTLP_Push(t *testing.T) {
 		}
 		m.Observe(&s)
 	}
-	m.Progress(engine.Progress{Elapsed: time.Second, Planned: 42, PlannedRate: 40, InFlight: 2, Windows: 1})
+	m.Progress(engine.Progress{Elapsed: time.Second, Total: 2 * time.Second, Planned: 42, PlannedRate: 40, InFlight: 2, Windows: 1})
 	if err := exp.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -44,9 +44,9 @@ end. examples/grafana has a dashboard.`
 
 func addLiveFlags(cmd *cobra.Command, o *LiveOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics while running, e.g. 127.0.0.1:9464")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while running, e.g. 127.0.0.1:9464")
 	f.DurationVar(&o.MetricsGrace, "metrics-grace", DefaultMetricsGrace, "after the run, keep serving metrics until one final scrape, at most this long")
-	f.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "", "push OpenTelemetry metrics to this OTLP/HTTP URL, e.g. http://127.0.0.1:4318 (/v1/metrics is added when the URL has no path)")
+	f.StringVar(&o.OTLPEndpoint, "otlp-endpoint", "", "push OpenTelemetry metrics to this OTLP/HTTP `URL`, e.g. http://127.0.0.1:4318 (/v1/metrics is added when the URL has no path; headers from OTEL_EXPORTER_OTLP_HEADERS)")
 }
 
 // liveRun is a command's live metrics and their exporters. A nil *liveRun
