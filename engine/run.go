@@ -62,6 +62,12 @@ type Config struct {
 	Abort func(closed []Window) (abort bool, reason string)
 	// Shard, if set, sends only that shard's share of the plan (see Shard).
 	Shard Shard
+	// Hurry, if set, cuts an interrupted run short: once ctx is done the run
+	// stops sending and waits for the requests in flight (up to the request
+	// timeout); when Hurry is closed too it stops waiting at once, leaves
+	// those requests uncounted (their connections die with the process) and
+	// returns the partial result.
+	Hurry <-chan struct{}
 	// OnSample, if set, is called on the run's goroutine with every finished
 	// request, right after the recorder took it (latency is End minus
 	// Intended, as the recorder measures it). The Sample is reused for the
@@ -188,6 +194,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		sent, errs uint64
 		done       = ctx.Done()
 		drain      <-chan time.Time
+		hurry      <-chan struct{} // cfg.Hurry, once interrupted
 		stoppedAt  time.Duration
 		runErr     error
 		// s is declared once, not per result: the OnSample hook makes it
@@ -292,12 +299,16 @@ loop:
 			stopAttack()
 			rec.Stop(stoppedAt)
 			res.Meta.Partial = true
+			hurry = cfg.Hurry
 			drain = time.After(plan.Options.Timeout + time.Second)
 			if sent >= tgt.calls.Load() {
 				break loop
 			}
 		case <-drain:
 			res.Meta.Notes = append(res.Meta.Notes, "some requests were still in flight when the interrupted run had to end; they are not counted")
+			break loop
+		case <-hurry:
+			res.Meta.Notes = append(res.Meta.Notes, fmt.Sprintf("stopped at once on a second interrupt: %d requests still in flight are not counted", tgt.calls.Load()-sent))
 			break loop
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -177,8 +176,8 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	defer lv.close(ctx, opts.IO)
 	raiseFileLimit()
 	out := outDir(opts.OutDir, plan.Name+"-find", opts.Now)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
+	if err := prepareOut(opts.IO, out); err != nil {
+		return err
 	}
 
 	ios := opts.IO.redacting(plan.Redactor())

@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 
 // testTarget is a loopback target for scripts: / answers at once, /slow
 // takes 200 ms, /fail answers 500, /missing 404, /echo 401 with the request's
-// URL, Authorization header, basic-auth credentials and body in its body.
+// URL, Authorization header, basic-auth credentials and body in its body;
+// /hang answers after a minute.
 func testTarget() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -38,6 +39,12 @@ func testTarget() *httptest.Server {
 			return
 		case "/missing":
 			http.NotFound(w, r)
+			return
+		case "/hang": // answers after a minute, or when the client goes away
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
 			return
 		case "/echo": // a target that echoes credentials back in its error
 			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<10))

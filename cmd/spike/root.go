@@ -65,7 +65,7 @@ func withCode(code int, err error) error { return &codeError{code: code, err: er
 
 // Main runs spike with os.Args and returns the process exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupts(context.Background())
 	defer stop()
 	ios := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 	return run(ctx, ios, os.Args[1:])
@@ -150,4 +150,47 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// hurryKey keys the channel closed on a second interrupt (see interrupts).
+type hurryKey struct{}
+
+// interrupts returns a context cancelled on the first Ctrl-C (or SIGTERM):
+// a run stops sending and finishes the requests in flight. A second one
+// closes the context's hurry channel (hurryOf): the run stops waiting and
+// writes what it has at once. A third exits at once.
+func interrupts(parent context.Context) (context.Context, func()) {
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	hurry := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.WithValue(parent, hurryKey{}, (<-chan struct{})(hurry)))
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-sigs:
+			case <-done:
+				return
+			}
+			switch n {
+			case 1:
+				cancel()
+			case 2:
+				close(hurry)
+			default:
+				os.Exit(exitInterrupted)
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+// hurryOf returns the channel closed on a second interrupt, or nil.
+func hurryOf(ctx context.Context) <-chan struct{} {
+	h, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+	return h
 }

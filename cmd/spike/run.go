@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -53,7 +53,14 @@ is not hidden. Progress is shown live; at the end spike prints a per-request
 table and writes result.json to the output folder.
 
 Ctrl-C stops the run early: spike stops sending, waits for requests in flight,
-and still writes what it measured, marked partial (exit code 130).
+and still writes what it measured, marked partial (exit code 130). A second
+Ctrl-C stops waiting for the requests in flight and writes the partial result
+at once.
+
+The output folder is checked before anything is sent; an earlier result in it
+is moved to OUT/earlier-TIMESTAMP/. Requests go only to the target's host and
+to hosts named in allow_hosts: or --allow-host; a target outside loopback and
+private networks must be named there too.
 
 ` + gateHelp + `
 
@@ -178,8 +185,8 @@ func runPlanMasked(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fi
 	}
 	warnIfOverCeiling(ios, peak/float64(l.shard.Parts()), "")
 	raiseFileLimit()
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
+	if err := prepareOut(ios, out); err != nil {
+		return err
 	}
 	res, runErr := executePlan(ctx, ios, plan, target, l)
 	if res == nil {
@@ -233,14 +240,28 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 	if err := analysis.Attach(res, a); err != nil {
 		return nil, err
 	}
-	resultPath := filepath.Join(out, "result.json")
-	if err := writeFileAtomic(resultPath, ios.Redactor, res.WriteJSON); err != nil {
-		return nil, fmt.Errorf("write result: %w", err)
+	var lost error // set when the outputs went to a fallback folder
+	write := func(dir string) error {
+		if err := writeFileAtomic(filepath.Join(dir, "result.json"), ios.Redactor, res.WriteJSON); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+		if err := writeFileAtomic(filepath.Join(dir, "report.html"), ios.Redactor, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return nil
 	}
-	reportPath := filepath.Join(out, "report.html")
-	if err := writeFileAtomic(reportPath, ios.Redactor, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
-		return nil, fmt.Errorf("write report: %w", err)
+	if err := write(out); err != nil {
+		// The folder was writable when the run began; keep the measurements
+		// somewhere rather than lose them.
+		dir, ferr := writeResultFallback(write)
+		if ferr != nil {
+			return nil, fmt.Errorf("%w; writing to a temporary folder failed too: %v", err, ferr)
+		}
+		fmt.Fprintf(ios.ErrOut, "spike: %v\nspike: the result was written to %s instead\n", err, dir)
+		out = dir
+		lost = fmt.Errorf("%w (the result was saved in %s)", err, dir)
 	}
+	resultPath, reportPath := filepath.Join(out, "result.json"), filepath.Join(out, "report.html")
 	// The table and the verdict reach the terminal in one write, so that no
 	// secret is split between two writes of the masking writer.
 	var text bytes.Buffer
@@ -253,7 +274,7 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 		return nil, err
 	}
 	fmt.Fprintf(ios.ErrOut, "\nresult: %s\nreport: %s\n", resultPath, reportPath)
-	return a, nil
+	return a, lost
 }
 
 // executePlan runs plan against target, showing live status on ios.ErrOut.
@@ -269,10 +290,19 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 		fmt.Fprintf(ios.ErrOut, "spike: starting at %s (in %s)\n", l.startAt.UTC().Format(time.RFC3339Nano), fmtDur(time.Until(l.startAt).Round(time.Second)))
 	}
 	status := newStatusLine(ios)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			status.interrupted()
+		case <-finished:
+		}
+	}()
 	release := gcFloor()
 	cfg := engine.Config{
 		Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: status.update,
-		Abort: search.AbortRule(plan), Shard: l.shard, StartAt: l.startAt,
+		Abort: search.AbortRule(plan), Shard: l.shard, Hurry: hurryOf(ctx), StartAt: l.startAt,
 	}
 	l.live.hook(&cfg)
 	res, err := engine.Run(ctx, cfg)
@@ -289,7 +319,10 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 
 // statusLine shows progress: one rewritten line on a terminal, a plain line
 // every few seconds otherwise.
+// update runs on the run's goroutine, interrupted on the signal's: mu
+// keeps their lines apart.
 type statusLine struct {
+	mu   sync.Mutex
 	ios  *IOStreams
 	last time.Time
 	used bool
@@ -298,6 +331,8 @@ type statusLine struct {
 func newStatusLine(ios *IOStreams) *statusLine { return &statusLine{ios: ios} }
 
 func (s *statusLine) update(p engine.Progress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	line := fmt.Sprintf("%6s / %-6s  planned %7s req/s  achieved %7s req/s  p95 %8s  errors %5.1f%%",
 		fmtDur(p.Elapsed.Truncate(time.Second)), fmtDur(p.Total), scenarios.FormatRate(p.PlannedRate),
 		scenarios.FormatRate(p.AchievedRate), fmtMs(p.P95), 100*p.ErrorRate)
@@ -312,7 +347,20 @@ func (s *statusLine) update(p engine.Progress) {
 	}
 }
 
+// interrupted says what the first Ctrl-C does, and what a second one would.
+func (s *statusLine) interrupted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used {
+		fmt.Fprintln(s.ios.ErrOut)
+		s.used = false
+	}
+	fmt.Fprintln(s.ios.ErrOut, "spike: interrupted: stopped sending; finishing in-flight requests (Ctrl-C again to stop now)")
+}
+
 func (s *statusLine) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.used {
 		fmt.Fprintln(s.ios.ErrOut)
 	}
