@@ -78,10 +78,28 @@ func TestReadFile_Bounded(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")
 	}
-	// The size is checked while reading: /dev/zero never ends.
-	_, err := readFile("/dev/zero", 1<<20)
-	if err == nil || !strings.Contains(err.Error(), "/dev/zero: larger than 1 MiB, the most spike reads") {
-		t.Errorf("readFile(/dev/zero, 1 MiB) = %v; want a size error", err)
+	// What is not JSON is refused at its first byte: /dev/zero never ends.
+	start := time.Now()
+	_, err := ReadFile("/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "read result /dev/zero: not a spike result: invalid character") {
+		t.Errorf("ReadFile(/dev/zero) = %v; want it refused as not a result", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("ReadFile(/dev/zero) took %s; want it refused at once", d)
+	}
+	// A stream of valid JSON is read up to the bound, checked while reading.
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.json")
+	pad := `{"schema":1,"meta":{"notes":["` + strings.Repeat("x", 2<<20) + `"]}}`
+	if err := os.WriteFile(big, []byte(pad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFile(big, 1<<20); err == nil || !strings.Contains(err.Error(), "big.json: larger than 1 MiB, the most spike reads") {
+		t.Errorf("readFile(2 MiB file, 1 MiB) = %v; want a size error", err)
+	}
+	// A stream of unknown size (a pipe, a device) is bounded while reading.
+	if _, err := readResult("pipe", strings.NewReader(pad), 1<<20); err == nil || !strings.Contains(err.Error(), "pipe: larger than 1 MiB") {
+		t.Errorf("readResult(a stream of 2 MiB, 1 MiB) = %v; want a size error", err)
 	}
 	path := filepath.Join(t.TempDir(), "result.json")
 	b, _ := json.Marshal(validResult(t))

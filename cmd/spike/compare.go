@@ -87,7 +87,7 @@ func runCompare(_ context.Context, opts *CompareOptions) error {
 		if err := enc.Encode(c); err != nil {
 			return err
 		}
-	} else if err := writeComparison(termSafe(opts.IO.Out), &c, opts.Old, opts.New); err != nil {
+	} else if err := writeComparison(termSafe(opts.IO.redacting(nil).Out), &c, opts.Old, opts.New); err != nil {
 		return err
 	}
 	switch c.Verdict {

@@ -204,6 +204,7 @@ func runPlan(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	ios := opts.IO.redacting(plan.Redactor()) // the plan shows URLs, headers and bodies
 	peak, mult := plan.Peak()
 	_, peakAt := plan.Curve.Peak()
 	var part *planShardJSON
@@ -223,11 +224,11 @@ func runPlan(opts *PlanOptions) error {
 		for _, r := range plan.Requests {
 			out.Requests = append(out.Requests, planRequestJSON{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Share: share(plan, r), Layer: r.Layer})
 		}
-		enc := json.NewEncoder(opts.IO.Out)
+		enc := json.NewEncoder(ios.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	w := opts.IO.Out
+	w := ios.Out
 	fmt.Fprintf(w, "%s", plan.Name)
 	if plan.Description != "" {
 		fmt.Fprintf(w, " — %s", plan.Description)

@@ -74,7 +74,7 @@ func runReport(opts *ReportOptions) error {
 	if err := writeFileAtomic(out, nil, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := a.WriteVerdict(termSafe(opts.IO.Out)); err != nil {
+	if err := a.WriteVerdict(termSafe(opts.IO.redacting(nil).Out)); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "report: %s\n", out)
