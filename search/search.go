@@ -96,6 +96,8 @@ type EngineRunner struct {
 	// OnSample, if set, receives every finished request of each step (see
 	// engine.Config.OnSample).
 	OnSample func(*engine.Sample)
+	// Hurry, if set, cuts an interrupted step short (see engine.Config.Hurry).
+	Hurry <-chan struct{}
 }
 
 // RunStep runs one step with engine.Run. Each step's request templates are
@@ -115,7 +117,7 @@ func (r *EngineRunner) RunStep(ctx context.Context, s StepSpec) (*engine.Result,
 	p.Options.Seed += int64(s.Index)
 	return engine.Run(ctx, engine.Config{
 		Plan: &p, Target: r.Target, Version: r.Version, OnProgress: r.OnProgress, Abort: s.Abort,
-		OnSample: r.OnSample,
+		OnSample: r.OnSample, Hurry: r.Hurry,
 	})
 }
 

@@ -183,7 +183,7 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	ios := opts.IO.redacting(plan.Redactor())
 	fmt.Fprintf(ios.ErrOut, "spike: searching %s at %s for the highest rate within the SLO (%s)\n", plan.Name, target, sloText(plan.SLO))
 	steps := &stepPrinter{ios: ios, plan: plan}
-	runner := &search.EngineRunner{Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: steps.progress}
+	runner := &search.EngineRunner{Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: steps.progress, Hurry: hurryOf(ctx)}
 	if lv != nil {
 		runner.OnSample = lv.metrics.Observe
 		runner.OnProgress = lv.metrics.ProgressFunc(steps.progress)
@@ -192,7 +192,9 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	cfg.OnStart = steps.start
 	cfg.OnStep = steps.print
 	release := gcFloor()
+	stopNotice := onInterrupt(ctx, func() { fmt.Fprintln(ios.ErrOut, "\n"+interruptNotice) })
 	res, findErr := search.Find(ctx, cfg)
+	stopNotice()
 	release()
 	steps.clear()
 	if res == nil {

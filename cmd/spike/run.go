@@ -290,15 +290,7 @@ func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, targ
 		fmt.Fprintf(ios.ErrOut, "spike: starting at %s (in %s)\n", l.startAt.UTC().Format(time.RFC3339Nano), fmtDur(time.Until(l.startAt).Round(time.Second)))
 	}
 	status := newStatusLine(ios)
-	finished := make(chan struct{})
-	defer close(finished)
-	go func() {
-		select {
-		case <-ctx.Done():
-			status.interrupted()
-		case <-finished:
-		}
-	}()
+	defer onInterrupt(ctx, status.interrupted)()
 	release := gcFloor()
 	cfg := engine.Config{
 		Plan: plan, Target: target, Version: currentVersion().Version, OnProgress: status.update,
@@ -347,6 +339,23 @@ func (s *statusLine) update(p engine.Progress) {
 	}
 }
 
+// onInterrupt calls fn once if ctx is cancelled before the returned stop
+// function is called.
+func onInterrupt(ctx context.Context, fn func()) (stop func()) {
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fn()
+		case <-finished:
+		}
+	}()
+	return func() { close(finished) }
+}
+
+// interruptNotice is what the first Ctrl-C does, and what a second one would.
+const interruptNotice = "spike: interrupted: stopped sending; finishing in-flight requests (Ctrl-C again to stop now)"
+
 // interrupted says what the first Ctrl-C does, and what a second one would.
 func (s *statusLine) interrupted() {
 	s.mu.Lock()
@@ -355,7 +364,7 @@ func (s *statusLine) interrupted() {
 		fmt.Fprintln(s.ios.ErrOut)
 		s.used = false
 	}
-	fmt.Fprintln(s.ios.ErrOut, "spike: interrupted: stopped sending; finishing in-flight requests (Ctrl-C again to stop now)")
+	fmt.Fprintln(s.ios.ErrOut, interruptNotice)
 }
 
 func (s *statusLine) done() {
