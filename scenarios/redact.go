@@ -47,6 +47,33 @@ func IsSecretKey(name string) bool {
 	return false
 }
 
+// secretParamWords are the words of a parameter or field name, found in
+// free text (key=value, "key": "value"), that make its value a secret.
+// Free text is matched word by word, not by substring: a base64 histogram
+// or a line of JavaScript must not look like a secret by accident.
+var secretParamWords = map[string]bool{
+	"password": true, "passwd": true, "pwd": true, "pass": true, "passphrase": true,
+	"token": true, "secret": true, "signature": true, "sig": true, "auth": true,
+	"authorization": true, "session": true, "sessionid": true, "sid": true, "jwt": true,
+	"apikey": true, "credential": true, "credentials": true, "cookie": true,
+}
+
+// isSecretParam reports whether a key found in free text names a secret:
+// one of its words (split at '_', '-', '.', '[', ']') is a secret word, or
+// it is an API key ("api_key", "x-api-key", "apiKey").
+func isSecretParam(key string) bool {
+	k := strings.ToLower(key)
+	if strings.Contains(k, "api_key") || strings.Contains(k, "api-key") || strings.Contains(k, "apikey") || strings.Contains(k, "access_token") {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(k, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == '[' || r == ']' }) {
+		if secretParamWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
 // Text patterns masked by key, whatever the Redactor's values.
 var (
 	// scheme://user:password@host
@@ -136,6 +163,15 @@ func (r *Redactor) String(s string) string {
 	return redactKeys(s)
 }
 
+// ValueBytes returns b with the Redactor's values masked, and nothing masked
+// by key: for text whose structure must not be touched (a page's scripts).
+func (r *Redactor) ValueBytes(b []byte) []byte {
+	if r == nil || r.replacer == nil {
+		return b
+	}
+	return []byte(r.replacer.Replace(string(b)))
+}
+
 // Bytes returns b with every secret masked.
 func (r *Redactor) Bytes(b []byte) []byte { return []byte(r.String(string(b))) }
 
@@ -155,7 +191,7 @@ func redactKeys(s string) string {
 	if strings.Contains(s, "=") {
 		s = pairRE.ReplaceAllStringFunc(s, func(m string) string {
 			k, _, _ := strings.Cut(m, "=")
-			if IsSecretKey(strings.Trim(k, "[]")) {
+			if isSecretParam(k) {
 				return k + "=" + Masked
 			}
 			return m
@@ -164,7 +200,7 @@ func redactKeys(s string) string {
 	if strings.Contains(s, ":") {
 		s = jsonFieldRE.ReplaceAllStringFunc(s, func(m string) string {
 			sub := jsonFieldRE.FindStringSubmatch(m)
-			if IsSecretKey(sub[2]) && sub[3] != "" {
+			if isSecretParam(sub[2]) && sub[3] != "" {
 				return sub[1] + Masked
 			}
 			return m

@@ -310,16 +310,21 @@ func writeFindOutputs(ios *IOStreams, res *search.Result, out string) error {
 	if err != nil {
 		return err
 	}
+	if combined, err = redactResult(ios.Redactor, combined); err != nil {
+		return err
+	}
 	a := res.Analyze(combined, analysis.Options{})
 	if err := analysis.Attach(combined, a); err != nil {
 		return err
 	}
 	resultPath := filepath.Join(out, "result.json")
-	if err := writeFileAtomic(resultPath, ios.Redactor, combined.WriteJSON); err != nil {
+	if err := writeFileAtomic(resultPath, ios.Redactor.Bytes, combined.WriteJSON); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
 	reportPath := filepath.Join(out, "report.html")
-	if err := writeFileAtomic(reportPath, ios.Redactor, func(w io.Writer) error { return charts.Render(w, combined, a) }); err != nil {
+	// The page's data comes from the masked result; the steps' own texts
+	// are masked by value (masking by key would touch the page's scripts).
+	if err := writeFileAtomic(reportPath, ios.Redactor.ValueBytes, func(w io.Writer) error { return charts.Render(w, combined, a) }); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	printFindAnswer(ios, res, a)

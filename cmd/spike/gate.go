@@ -107,7 +107,7 @@ func (g *GateOptions) apply(ios *IOStreams, plan *scenarios.Plan, res *engine.Re
 		return err
 	}
 	if g.JUnit != "" {
-		if err := writeFileAtomic(g.JUnit, ios.Redactor, func(w io.Writer) error { return writeJUnit(w, res, &rep) }); err != nil {
+		if err := writeFileAtomic(g.JUnit, ios.Redactor.Bytes, func(w io.Writer) error { return writeJUnit(w, res, &rep) }); err != nil {
 			return fmt.Errorf("write --junit: %w", err)
 		}
 		fmt.Fprintf(ios.ErrOut, "junit: %s\n", g.JUnit)
@@ -117,7 +117,7 @@ func (g *GateOptions) apply(ios *IOStreams, plan *scenarios.Plan, res *engine.Re
 		if _, err := os.Stat(report); err != nil {
 			report = filepath.Join(out, "result.json")
 		}
-		if err := writeFileAtomic(g.Summary, ios.Redactor, func(w io.Writer) error { return writeSummary(w, res, a, &rep, report) }); err != nil {
+		if err := writeFileAtomic(g.Summary, ios.Redactor.Bytes, func(w io.Writer) error { return writeSummary(w, res, a, &rep, report) }); err != nil {
 			return fmt.Errorf("write --summary: %w", err)
 		}
 		fmt.Fprintf(ios.ErrOut, "summary: %s\n", g.Summary)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -20,13 +22,17 @@ func (ios *IOStreams) redacting(red *scenarios.Redactor) *IOStreams {
 	return &c
 }
 
-// writeFileAtomic renders a file with write, masks its secrets with red
-// (nil: by key only) and writes it to path atomically: a reader never sees
-// a half-written file under the final name.
-func writeFileAtomic(path string, red *scenarios.Redactor, write func(io.Writer) error) error {
+// writeFileAtomic renders a file with write, passes it through filter (nil:
+// none; red.Bytes masks secrets) and writes it to path atomically: a reader
+// never sees a half-written file under the final name.
+func writeFileAtomic(path string, filter func([]byte) []byte, write func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
 		return err
+	}
+	data := buf.Bytes()
+	if filter != nil {
+		data = filter(data)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
@@ -35,7 +41,7 @@ func writeFileAtomic(path string, red *scenarios.Redactor, write func(io.Writer)
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(red.Bytes(buf.Bytes())); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -48,7 +54,23 @@ func writeFileAtomic(path string, red *scenarios.Redactor, write func(io.Writer)
 	return os.Rename(tmp.Name(), path)
 }
 
-// maskedError is an error whose message has its secrets masked; the exit
+// redactResult returns a copy of res with its secrets masked (red nil: by
+// key only). The copy goes through JSON and is masked as JSON text, so that
+// the HTML report is rendered from clean data: masking the rendered HTML
+// would also touch the charts' JavaScript.
+func redactResult(red *scenarios.Redactor, res *engine.Result) (*engine.Result, error) {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	var out engine.Result
+	if err := json.Unmarshal(red.Bytes(b), &out); err != nil {
+		return nil, fmt.Errorf("mask secrets in the result: %w", err)
+	}
+	return &out, nil
+}
+
+// maskErr is an error whose message has its secrets masked; the exit
 // code of the error it replaces is kept.
 func maskErr(red *scenarios.Redactor, err error) error {
 	if err == nil {

@@ -59,6 +59,9 @@ func runReport(opts *ReportOptions) error {
 	if err != nil {
 		return inputErr(err)
 	}
+	if res, err = redactResult(nil, res); err != nil { // results from older versions
+		return err
+	}
 	a := analysis.Analyze(res, analysis.Options{})
 	if s, err := search.FromResult(res); err == nil && s != nil {
 		// A spike find result: judge it by its search, not as one long ramp.

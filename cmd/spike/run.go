@@ -236,16 +236,22 @@ func deliver(ios *IOStreams, plan *scenarios.Plan, res *engine.Result, out strin
 // writeOutputs analyses res, writes result.json and report.html into out,
 // and prints the per-request table and the verdict. It returns the analysis.
 func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Analysis, error) {
+	res, err := redactResult(ios.Redactor, res)
+	if err != nil {
+		return nil, err
+	}
 	a := analysis.Analyze(res, analysis.Options{})
 	if err := analysis.Attach(res, a); err != nil {
 		return nil, err
 	}
 	var lost error // set when the outputs went to a fallback folder
 	write := func(dir string) error {
-		if err := writeFileAtomic(filepath.Join(dir, "result.json"), ios.Redactor, res.WriteJSON); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, "result.json"), ios.Redactor.Bytes, res.WriteJSON); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, "report.html"), ios.Redactor, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
+		// Rendered from the masked result; masked by value only, since masking
+		// by key would touch the page's scripts.
+		if err := writeFileAtomic(filepath.Join(dir, "report.html"), ios.Redactor.ValueBytes, func(w io.Writer) error { return charts.Render(w, res, a) }); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		return nil
