@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/k8s"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -42,7 +44,9 @@ and reported exactly as spike run does: result.json and report.html in --out,
 the verdict, and with --gate, --junit and --summary the release gate.
 
 A folder argument stands for every result.json beneath it (or, when there is
-none, every .json file in it), as CI artifacts are downloaded.
+none, every .json file in it), as CI artifacts are downloaded. A file may also
+be a shard's log holding its result (spike run --print-result, as pods of
+spike k8s manifests write it).
 
 spike merge refuses (exit 2) results of different plans (a scenario, an
 override or the target differ: meta.plan_hash), duplicate shards, results that
@@ -126,12 +130,32 @@ func runMerge(opts *MergeOptions) error {
 	}
 	var parts []engine.ShardResult
 	for _, f := range files {
-		r, err := engine.ReadFile(f)
+		r, err := readShardResult(f)
 		if err != nil {
 			return usageErr("merge: %v", err)
 		}
 		parts = append(parts, engine.ShardResult{Name: f, Result: r})
 	}
+	return mergeAndDeliver(opts.IO, parts, opts.OutDir, opts.Now, &opts.Gate, false)
+}
+
+// readShardResult reads a result.json, or a pod's log holding one
+// (spike run --print-result).
+func readShardResult(path string) (*engine.Result, error) {
+	b, err := scenarios.ReadFileMax(path, engine.MaxResultSize)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	if k8s.IsLog(b) {
+		return k8s.ReadResult(path, bytes.NewReader(b))
+	}
+	return engine.ParseResult(path, b)
+}
+
+// mergeAndDeliver merges the shards' results and ends like spike run:
+// outputs in dir (default from now), verdict, gate and exit code. With
+// keepShards the shards' own results are written to dir/shards too.
+func mergeAndDeliver(ios *IOStreams, parts []engine.ShardResult, dir string, now func() time.Time, gate *GateOptions, keepShards bool) error {
 	res, err := engine.MergeShards(parts)
 	if err != nil {
 		if errors.Is(err, engine.ErrMergeRefused) {
@@ -143,19 +167,24 @@ func runMerge(opts *MergeOptions) error {
 	if err != nil {
 		return usageErr("merge: %v", err)
 	}
-	if err := opts.Gate.prepare(plan); err != nil {
+	if err := gate.prepare(plan); err != nil {
 		return err
 	}
 	n := len(res.Meta.Shards) + len(res.Meta.MissingShards)
-	fmt.Fprintf(opts.IO.ErrOut, "spike: merged %d of %d shards of %s against %s\n", len(res.Meta.Shards), n, res.Meta.Scenario, res.Meta.Target)
+	fmt.Fprintf(ios.ErrOut, "spike: merged %d of %d shards of %s against %s\n", len(res.Meta.Shards), n, res.Meta.Scenario, res.Meta.Target)
 	if len(res.Meta.MissingShards) > 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "spike: missing shard %s: the plan was not sent in full\n", strings.Join(res.Meta.MissingShards, ", "))
+		fmt.Fprintf(ios.ErrOut, "spike: missing shard %s: the plan was not sent in full\n", strings.Join(res.Meta.MissingShards, ", "))
 	}
-	out := outDir(opts.OutDir, res.Meta.Scenario+"-merged", opts.Now)
+	out := outDir(dir, res.Meta.Scenario+"-merged", now)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
-	return deliver(opts.IO, plan, res, out, &opts.Gate, nil)
+	if keepShards {
+		if err := writeShardResults(filepath.Join(out, "shards"), parts); err != nil {
+			return err
+		}
+	}
+	return deliver(ios, plan, res, out, gate, nil)
 }
 
 // mergedPlan is as much of the plan as the gate needs, rebuilt from what

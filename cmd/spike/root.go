@@ -137,7 +137,7 @@ first fails, names the layer that broke first, and says what to fix first.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newDemoCmd(ios, nil), newRunCmd(ios, nil), newPlanCmd(ios, nil), newShapesCmd(ios), newTargetCmd(ios, nil), newReportCmd(ios), newCompareCmd(ios, nil), newFindCmd(ios, nil), newCalibrateCmd(ios, nil))
 	root.AddCommand(newSchemaCmd(ios, nil), newImportCmd(ios, nil))
-	root.AddCommand(newMergeCmd(ios, nil))
+	root.AddCommand(newMergeCmd(ios, nil), newK8sCmd(ios, nil, nil))
 	addCompletions(root)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/k8s"
 	"github.com/spikeload/spike/scenarios"
 	"github.com/spikeload/spike/search"
 )
@@ -35,6 +37,10 @@ type RunOptions struct {
 	Gate GateOptions
 	// Split holds the sharding flags (shard.go).
 	Split ShardOptions
+	// PrintResult (--print-result) also writes result.json to the output,
+	// compressed between marker lines, for spike k8s run to read from a
+	// pod's log.
+	PrintResult bool
 	// Live holds the live-metrics flags (live.go).
 	Live LiveOptions
 	// Now gives the wall-clock time (for the default output folder name).
@@ -94,6 +100,7 @@ or bad scenario, 3 gate failed, 4 gate inconclusive, 5 late for --start-at
 	addGateFlags(cmd, &opts.Gate)
 	addShardFlags(cmd, &opts.Split)
 	addStartFlag(cmd, &opts.Split)
+	cmd.Flags().BoolVar(&opts.PrintResult, "print-result", false, "also print result.json, gzip+base64 between marker lines (how spike k8s collects shards from pod logs; spike merge reads such logs)")
 	addLiveFlags(cmd, &opts.Live)
 	return cmd
 }
@@ -131,7 +138,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	defer lv.close(ctx, opts.IO)
-	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard, startAt: startAt, live: lv})
+	return runPlanGated(ctx, opts.IO, plan, opts.Fix, outDir(opts.OutDir, plan.Name, opts.Now), &opts.Gate, launch{shard: shard, startAt: startAt, live: lv, printResult: opts.PrintResult})
 }
 
 // outDir returns dir, or the default timestamped folder for a run.
@@ -156,6 +163,9 @@ type launch struct {
 	startAt time.Time
 	// live receives the run's live metrics (nil: none).
 	live *liveRun
+	// printResult writes result.json into the output too, for a log
+	// collector (see package k8s).
+	printResult bool
 	// lookup resolves the target's host (nil: the system resolver).
 	lookup lookupFunc
 }
@@ -163,7 +173,17 @@ type launch struct {
 // runPlanGated is runPlanTo, then the release gate (nil: none).
 func runPlanGated(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, fix, out string, gate *GateOptions, l launch) error {
 	red := plan.Redactor()
-	return maskErr(red, runPlanMasked(ctx, ios.redacting(red), plan, fix, out, gate, l))
+	err := maskErr(red, runPlanMasked(ctx, ios.redacting(red), plan, fix, out, gate, l))
+	if l.printResult {
+		// The file written is already redacted; the block goes to the
+		// unmasked output so that no masking can cut into its base64.
+		if js, rerr := os.ReadFile(filepath.Join(out, "result.json")); rerr == nil {
+			if werr := k8s.WriteResultJSON(ios.Out, js); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	return err
 }
 
 // runPlanMasked is runPlanGated once ios masks the plan's secrets.
