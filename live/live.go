@@ -209,6 +209,20 @@ func (m *Metrics) Progress(p engine.Progress) {
 	}
 }
 
+// End marks the end of the command's load: the planned rate and the
+// requests in flight drop to 0, also after a run that was stopped early.
+// Counters keep their values for the final scrape or push.
+func (m *Metrics) End() {
+	if pr := m.prom; pr != nil {
+		pr.plannedRate.Set(0)
+		pr.inFlight.Set(0)
+	}
+	if o := m.otel; o != nil {
+		o.plannedRate.Record(m.ctx, 0)
+		o.inFlight.Record(m.ctx, 0)
+	}
+}
+
 func sub(a, b uint64) uint64 {
 	if a < b {
 		return 0

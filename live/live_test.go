@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -156,14 +157,22 @@ func TestMetrics_Progress(t *testing.T) {
 		{engine.Progress{Elapsed: time.Second, Total: total, Planned: 7, PlannedRate: 7, InFlight: 1, Windows: 1, GeneratorBound: 1},
 			map[string]float64{NamePlanned: 32, NamePlannedRate: 7, NameInFlight: 1, NameWindows: 4, NameGeneratorBound: 2}},
 	}
-	for i, st := range steps {
-		m.Progress(st.p)
-		for name, want := range st.want {
+	check := func(when string, want map[string]float64) {
+		t.Helper()
+		for name, want := range want {
 			if got := byLabels(family(t, reg, name))[""]; got != want {
-				t.Errorf("after report %d: %s = %v; want %v", i+1, name, got, want)
+				t.Errorf("%s: %s = %v; want %v", when, name, got, want)
 			}
 		}
 	}
+	for i, st := range steps {
+		m.Progress(st.p)
+		check(fmt.Sprintf("after report %d", i+1), st.want)
+	}
+	// A step stopped early (spike find's time ran out) leaves a rate and
+	// requests in flight; End clears them and keeps the counters.
+	m.End()
+	check("after End", map[string]float64{NamePlanned: 32, NamePlannedRate: 0, NameInFlight: 0, NameWindows: 4, NameGeneratorBound: 2})
 }
 
 func TestMetrics_Hook(t *testing.T) {

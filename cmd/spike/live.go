@@ -117,6 +117,7 @@ func (l *liveRun) close(ctx context.Context, ios *IOStreams) {
 	if l == nil {
 		return
 	}
+	l.metrics.End()
 	if l.otlp != nil {
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := l.otlp.Shutdown(pctx); err != nil {
