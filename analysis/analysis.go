@@ -98,9 +98,29 @@ type Analysis struct {
 	Readiness Readiness `json:"readiness"`
 	// Windows holds the checks of every window, in time order.
 	Windows []WindowCheck `json:"windows"`
+	// Stalls is set when periodic pauses that do not grow with load were
+	// seen (see Stalls): a finding of its own, never a breakpoint.
+	Stalls *Stalls `json:"stalls,omitempty"`
 	// Notes are remarks about the analysis itself (a partial run, an
 	// undecodable histogram, a missing baseline).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Stalls reports periodic pauses: short bursts (one or two windows) in
+// which the slowest request took at least 100 ms and five times the
+// low-load p95, between windows that were fine, at least three of them,
+// one at low load, no worse at high load than at low load. Their windows
+// neither make nor end a break or a crack.
+type Stalls struct {
+	// Runs counts the bursts; TypicalMs is the median of their windows'
+	// slowest request, MaxMs the worst; PeriodMs the median time between
+	// bursts.
+	Runs      int     `json:"runs"`
+	TypicalMs float64 `json:"typical_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	PeriodMs  float64 `json:"period_ms,omitempty"`
+	// Text says it in one sentence.
+	Text string `json:"text"`
 }
 
 // Settings are the thresholds and references an analysis used.

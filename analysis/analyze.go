@@ -59,6 +59,8 @@ type analyzer struct {
 	layerLim  []scenarios.Limits
 	attrib    []attribution
 	obs       []*observation // per request, from detect
+	stall     []bool         // windows of periodic stalls, from detectStalls
+	stalls    *Stalls
 	// climb is the growth in p95 that matters for wording: a tenth of the
 	// tightest latency limit, at least CrackMinGrowth (ms).
 	climb    float64

@@ -384,3 +384,62 @@ func TestDiagnosis_Corpus(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnosis_PeriodicStall: a target that pauses everything for 600 ms
+// every 2.5 s, at every load, and otherwise holds. The pauses are a
+// finding of their own, never a breakpoint at whatever rate they hit.
+func TestDiagnosis_PeriodicStall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real-time load run of 14 s: run without -short (make test-load)")
+	}
+	var world sync.RWMutex
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	go func() {
+		tick := time.NewTicker(2500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				world.Lock() // stop the world
+				time.Sleep(600 * time.Millisecond)
+				world.Unlock()
+			}
+		}
+	}()
+	res := runCorpus(t, corpusCase{
+		target: func() http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				world.RLock()
+				world.RUnlock()
+				time.Sleep(2 * time.Millisecond)
+				w.Write([]byte("ok\n"))
+			})
+		},
+		requests: "  - {name: items, url: /api/items, weight: 9}\n  - {name: home, url: /, weight: 1}\n",
+		baseline: 20, peak: "6x",
+	})
+	a := Analyze(res, Options{})
+	var b strings.Builder
+	a.WriteVerdict(&b)
+	if a.Stalls == nil {
+		t.Fatalf("no stalls found\n%s", b.String())
+	}
+	if a.Stalls.TypicalMs < 300 || a.Stalls.TypicalMs > 900 || a.Stalls.PeriodMs < 1000 || a.Stalls.PeriodMs > 4000 {
+		t.Errorf("stalls %+v; want about 600 ms every about 2.5 s", a.Stalls)
+	}
+	if a.Verdict.Breakpoint != nil {
+		t.Errorf("breakpoint at %s; periodic stalls are not a breakpoint\n%s", a.Verdict.Breakpoint.at(), b.String())
+	}
+	// Between the stalls the target held what it was sent (the last 3 s at
+	// the peak hold a stall, so a held run of 3 windows ends below it).
+	if a.Verdict.Capacity == nil || a.Verdict.Capacity.RateRPS < 0.7*a.Verdict.PeakRPS {
+		t.Errorf("capacity %v; want the planned peak %.0f req/s held between the stalls\n%s", a.Verdict.Capacity, a.Verdict.PeakRPS, b.String())
+	}
+	if !strings.Contains(b.String(), "not a capacity limit") {
+		t.Errorf("verdict does not say the stalls are not a capacity limit:\n%s", b.String())
+	}
+	t.Logf("%s", b.String())
+}

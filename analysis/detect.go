@@ -573,8 +573,10 @@ func (a *analyzer) reqOK(i, code int) bool {
 // detect adds the evidence of what the run showed to each request's
 // attribution: the rules of rules.go on each request's degraded span, then
 // which requests degraded together. It re-decides every layer and reports
-// whether any changed (the layers are then grouped anew and re-judged).
+// whether any changed, or periodic stalls were found (the layers are then
+// grouped anew and the windows judged again).
 func (a *analyzer) detect() bool {
+	a.detectStalls()
 	a.obs = make([]*observation, len(a.names))
 	for i := range a.names {
 		o := a.observe(i)
@@ -586,7 +588,8 @@ func (a *analyzer) detect() bool {
 		}
 	}
 	a.together()
-	changed := false
+	// Stall windows leave the pools of sparse windows: judge again.
+	changed := a.stall != nil
 	for i := range a.attrib {
 		if a.attrib[i].decide() {
 			changed = true
@@ -695,4 +698,106 @@ func all(n int) string {
 		return "both request types"
 	}
 	return fmt.Sprintf("all %d request types", n)
+}
+
+// detectStalls looks for periodic pauses that do not grow with load: short
+// runs (one or two windows) whose slowest request took at least 100 ms and
+// five times the low-load p95, between windows that were fine, at least
+// three of them, one at low load, and no worse at the high half of the
+// planned rates than at the low half (at most twice). GC pauses,
+// stop-the-world events and cron jobs look like this; a saturating layer
+// does not: it stays slow window after window once the load is past it.
+// Such windows are marked, reported in Analysis.Stalls, and never make or
+// end a break.
+func (a *analyzer) detectStalls() {
+	ref := ms(a.lowOverall.p95)
+	if ref <= 0 || a.nwin < 4 {
+		return
+	}
+	limit := max(100, 5*ref)
+	slow := make([]bool, a.nwin)
+	for w := range a.nwin {
+		s := a.overall[w]
+		slow[w] = !a.bound[w] && s.samples >= a.minSamples && ms(s.max) >= limit
+	}
+	type run struct{ from, to int }
+	var runs []run
+	for w := 0; w < a.nwin; {
+		if !slow[w] {
+			w++
+			continue
+		}
+		e := w
+		for e < a.nwin && slow[e] {
+			e++
+		}
+		runs = append(runs, run{w, e})
+		w = e
+	}
+	var short []run
+	long := 0
+	for _, r := range runs {
+		if r.to-r.from <= 2 {
+			short = append(short, r)
+		} else {
+			long += r.to - r.from
+		}
+	}
+	if len(short) < 3 {
+		return
+	}
+	lowest, highest := math.Inf(1), 0.0
+	for w := range a.nwin {
+		if a.overall[w].count > 0 {
+			lowest = min(lowest, a.r.Windows[w].PlannedRate)
+			highest = max(highest, a.r.Windows[w].PlannedRate)
+		}
+	}
+	mid := (lowest + highest) / 2
+	var atLow bool
+	var lowMax, highMax, all []float64
+	stall := make([]bool, a.nwin)
+	for _, r := range short {
+		for w := r.from; w < r.to; w++ {
+			stall[w] = true
+			m := ms(a.overall[w].max)
+			all = append(all, m)
+			rate := a.r.Windows[w].PlannedRate
+			if a.low[w] || rate <= lowest*1.1 {
+				atLow = true
+			}
+			if rate <= mid {
+				lowMax = append(lowMax, m)
+			} else {
+				highMax = append(highMax, m)
+			}
+		}
+	}
+	if !atLow || len(lowMax) > 0 && len(highMax) > 0 && median(highMax) > 2*median(lowMax) {
+		return
+	}
+	a.stall = stall
+	st := &Stalls{Runs: len(short), TypicalMs: round1(median(all)), MaxMs: round1(slices.Max(all))}
+	if len(short) > 1 {
+		gaps := make([]float64, 0, len(short)-1)
+		for k := 1; k < len(short); k++ {
+			gaps = append(gaps, float64(short[k].from-short[k-1].from)*a.winSec*1000)
+		}
+		st.PeriodMs = round1(median(gaps))
+	}
+	st.Text = fmt.Sprintf("the slowest request reached %s (up to %s) in %d short bursts", fmtMs(st.TypicalMs), fmtMs(st.MaxMs), st.Runs)
+	if st.PeriodMs > 0 {
+		st.Text += fmt.Sprintf(", about every %s", fmtMs(st.PeriodMs))
+	}
+	st.Text += fmt.Sprintf(", from %s req/s to %s req/s, at low load too: pauses that do not grow with load (GC, stop-the-world, a cron job), not a capacity limit", fmtRate(lowest), fmtRate(highest))
+	a.stalls = st
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
 }

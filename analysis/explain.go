@@ -67,6 +67,7 @@ func (a *analyzer) build() *Analysis {
 	out.Readiness = a.readiness(out)
 	out.Headers = a.audit(out.Requests)
 	out.Recommendations = a.recommend(out)
+	out.Stalls = a.stalls
 	out.Verdict = a.verdict(out, eps, coincide, unproven)
 	switch out.Verdict.NotTarget {
 	case NotTargetClient, NotTargetUnreachable:
@@ -659,6 +660,13 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 			v.Headline += "; cracks: " + joinAnd(cracked)
 		} else {
 			v.Headline += "; nothing cracked"
+		}
+		if a.stalls != nil {
+			v.Headline += fmt.Sprintf("; periodic stalls of ~%s", fmtMs(a.stalls.TypicalMs))
+			if a.stalls.PeriodMs > 0 {
+				v.Headline += " every ~" + fmtMs(a.stalls.PeriodMs)
+			}
+			v.Headline += " at every load (not a capacity limit)"
 		}
 	}
 	return v

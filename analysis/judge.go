@@ -223,7 +223,7 @@ func (a *analyzer) judgeAt(get func(int) stat, w int, l scenarios.Limits) (Statu
 func (a *analyzer) pool(get func(int) stat, w int, need int64, f func(stat) (float64, float64)) (n, k float64) {
 	used := 0
 	for x := w; x >= 0 && used < poolWindows && n < float64(need); x-- {
-		if a.bound[x] && x != w {
+		if (a.bound[x] || a.stall != nil && a.stall[x]) && x != w {
 			continue
 		}
 		pn, pk := f(get(x))
@@ -293,11 +293,13 @@ func (a *analyzer) episodes(st []Status) []episode {
 }
 
 // transparent returns a copy of st with immaterially generator-bound
-// windows as insufficient.
+// windows and periodic stalls as insufficient.
 func (a *analyzer) transparent(st []Status) []Status {
 	out := slices.Clone(st)
 	for w, s := range out {
-		if s == StatusGeneratorBound && !a.material[w] {
+		if s == StatusGeneratorBound && !a.material[w] || a.stall != nil && a.stall[w] {
+			// A periodic stall (see detectStalls) is a finding of its
+			// own: it neither makes nor ends a break or a crack.
 			out[w] = StatusInsufficient
 		}
 	}
@@ -343,8 +345,9 @@ func (a *analyzer) cracks(series func(w int) stat, low stat) []episode {
 // end: the highest r such that `sustain` consecutive passing windows were
 // all planned at r or more. It returns -1 and 0 when none held.
 //
-// Windows flagged generator-bound without material lag are skipped over;
-// any other window that is not a pass ends the run.
+// Windows flagged generator-bound without material lag, and periodic
+// stalls, are skipped over; any other window that is not a pass ends the
+// run.
 func (a *analyzer) capacity(end int) (int, float64) {
 	best, at := 0.0, -1
 	for w := 0; w < end; w++ {
@@ -354,7 +357,7 @@ func (a *analyzer) capacity(end int) (int, float64) {
 		held, heldAt, n := math.Inf(1), -1, 0
 		for k := w; k < end && n < a.sustain; k++ {
 			st := a.overallSt[k]
-			if st == StatusGeneratorBound && !a.material[k] {
+			if st == StatusGeneratorBound && !a.material[k] || a.stall != nil && a.stall[k] {
 				continue
 			}
 			if st != StatusPass {

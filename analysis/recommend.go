@@ -82,20 +82,27 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 		}
 		title := "Add observability first: " + joinAnd(why)
 		if !anyTiming {
-			guessed := false
+			guessed, degraded := false, false
 			for _, l := range out.Layers {
-				if (l.Broke != nil || l.Cracked != nil) && (l.Confidence == ConfidenceWeak || l.Confidence == ConfidenceUnconfirmed) {
-					guessed = true
+				if l.Broke != nil || l.Cracked != nil {
+					degraded = true
+					guessed = guessed || l.Confidence == ConfidenceWeak || l.Confidence == ConfidenceUnconfirmed
 				}
 			}
-			if guessed {
+			switch {
+			case guessed:
 				title += ", so some layers were guessed from paths and timing alone"
-			} else {
+			case degraded:
 				title += ", so layers were read from error texts, statuses and latency alone"
 			}
 		}
 		add(Recommendation{Step: StepObservability, Title: title,
 			Detail: "error tracking with the real error message, query and upstream timing (Server-Timing: db, cache, ext, or an APM), and p95 dashboards per endpoint"}, 0, 1)
+	}
+
+	if a.stalls != nil {
+		add(Recommendation{Step: StepObservability, Title: "Find the periodic pauses: " + a.stalls.Text,
+			Detail: "look for what runs at that period: garbage-collection pauses (GC logs, GODEBUG=gctrace=1, the JVM's GC log), stop-the-world events, cron jobs, backups or cache flushes"}, 0, 0.5)
 	}
 
 	// 2. CDN and image optimisation.

@@ -58,6 +58,9 @@ func (a *Analysis) WriteVerdict(w io.Writer) error {
 		if v.Knee != nil {
 			row("knee", fmt.Sprintf("%s: successful throughput %s req/s (best %s)", v.Knee.at(), fmtRate(v.Knee.OKRPS), fmtRate(v.Knee.MaxOKRPS)))
 		}
+		if a.Stalls != nil {
+			row("stalls", a.Stalls.Text)
+		}
 		if v.Recovered != nil {
 			row("recovered", fmt.Sprintf("at %s, planned %s", clock(v.Recovered.AtMs), v.Recovered.at()))
 		}

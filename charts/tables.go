@@ -61,9 +61,22 @@ func breakageTable(r *run) table {
 			broke += " (same window as " + strings.Join(l.SameWindow, ", ") + ")"
 		}
 		symptom, evidence := "—", []string(nil)
+		if l.Confidence != "" && (l.Broke != nil || l.Cracked != nil) {
+			how := l.Confidence
+			if l.Mechanism != "" {
+				how = strings.ReplaceAll(l.Mechanism, "_", " ") + ", " + how
+			}
+			evidence = append(evidence, how)
+			for k, e := range l.Evidence {
+				if k == 3 {
+					break
+				}
+				evidence = append(evidence, e.Text)
+			}
+		}
 		if l.Symptom != nil {
 			symptom = dash(l.Symptom.Text)
-			evidence = l.Symptom.Evidence
+			evidence = append(evidence, l.Symptom.Evidence...)
 		}
 		ev := cell{List: evidence}
 		if len(evidence) == 0 {
@@ -372,6 +385,16 @@ func verdictOf(r *run) verdictView {
 	}
 	if a.Cause != "" {
 		v.Facts = append(v.Facts, fact{"Likely cause", a.Cause, ""})
+	}
+	if a.Confidence != "" {
+		how := a.Confidence
+		if a.Mechanism != "" {
+			how = strings.ReplaceAll(a.Mechanism, "_", " ") + " (" + a.Confidence + ")"
+		}
+		v.Facts = append(v.Facts, fact{"Evidence", how, strings.Join(a.Evidence, "; ")})
+	}
+	if st := r.a.Stalls; st != nil {
+		v.Facts = append(v.Facts, fact{"Periodic stalls", fmtMs(st.TypicalMs), st.Text})
 	}
 	if a.Breakpoint != nil {
 		v.Facts = append(v.Facts, fact{"Breakpoint", fmtRate(a.Breakpoint.RateRPS, b), "at " + fmtOffset(a.Breakpoint.AtMs/1000) + " into the run"})

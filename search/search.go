@@ -434,7 +434,7 @@ func (se *searcher) try(ctx context.Context, phase Phase, rate float64, d time.D
 	c := se.cfg
 	rule := NewAbortRule(c.EarlyStop, c.Skip)
 	abort := func(closed []engine.Window) (bool, string) {
-		ws, _ := c.tolerate(closed)
+		ws, _ := analysis.Tolerate(closed, c.Plan.SLO)
 		return rule(ws)
 	}
 	spec := StepSpec{Index: len(se.res.Steps), Phase: phase, Rate: rate, Duration: d, Abort: abort}
