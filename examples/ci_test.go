@@ -168,3 +168,53 @@ func TestCI_SmokeScenario(t *testing.T) {
 		t.Errorf("smoke.yaml gate = %+v (peak %g req/s); want a survive rate the run reaches", plan.Gate, peak)
 	}
 }
+
+// TestCI_GitHubActionsShards checks the matrix example: as many matrix
+// entries as the N in --shard, one start instant for all, and a fan-in job
+// that merges the uploaded results with --gate.
+func TestCI_GitHubActionsShards(t *testing.T) {
+	t.Parallel()
+	doc := readCI(t, "github-actions-shards.yml")
+	n := get[uint64](t, doc, "env", "SHARDS")
+	matrix := get[[]any](t, doc, "jobs", "shard", "strategy", "matrix", "shard")
+	if uint64(len(matrix)) != n {
+		t.Errorf("matrix has %d shards; env.SHARDS is %d", len(matrix), n)
+	}
+	for i, s := range matrix {
+		if v, ok := s.(uint64); !ok || v != uint64(i) {
+			t.Errorf("matrix.shard[%d] = %v; want %d (shards count from 0)", i, s, i)
+		}
+	}
+	if get[bool](t, doc, "jobs", "shard", "strategy", "fail-fast") {
+		t.Error("fail-fast: true would cancel the other shards when one is late")
+	}
+	if get[string](t, doc, "jobs", "shard", "needs") != "start" {
+		t.Error("the shards must wait for the start job's instant")
+	}
+	var shardRun, upload string
+	for _, s := range get[[]any](t, doc, "jobs", "shard", "steps") {
+		step := s.(map[string]any)
+		if r, _ := step["run"].(string); strings.Contains(r, "spike run") {
+			shardRun = oneLine(r)
+		}
+		if u, _ := step["uses"].(string); strings.HasPrefix(u, "actions/upload-artifact@") {
+			upload = get[string](t, step, "with", "path")
+		}
+	}
+	wantRun := []string{"--shard ${{ matrix.shard }}/${{ env.SHARDS }}", "--start-at ${{ needs.start.outputs.at }}", "--out shard", "--allow-host"}
+	if !hasAll(shardRun, wantRun) || upload != "shard/result.json" {
+		t.Errorf("shard step %q uploading %q; want %q and shard/result.json", shardRun, upload, wantRun)
+	}
+	if get[string](t, doc, "jobs", "merge", "needs") != "shard" {
+		t.Error("the merge job must wait for the shards")
+	}
+	var merge string
+	for _, s := range get[[]any](t, doc, "jobs", "merge", "steps") {
+		if r, _ := s.(map[string]any)["run"].(string); strings.HasPrefix(r, "spike merge") {
+			merge = oneLine(r)
+		}
+	}
+	if !hasAll(merge, []string{"spike merge shards", "--gate", "--junit junit.xml", "--summary summary.md"}) {
+		t.Errorf("merge step %q; want spike merge shards --gate with JUnit and summary", merge)
+	}
+}
