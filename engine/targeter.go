@@ -140,8 +140,11 @@ func (t *targeter) render(k uint64, tgt *vegeta.Target) error {
 	c := t.reqs[i]
 	t.vars.Seq = k
 	tgt.Method = c.req.Method
+	// k is formatted on the stack: the concatenation is the one allocation.
+	var nb [20]byte
+	num := strconv.AppendUint(nb[:0], k, 10)
 	if c.url != "" {
-		tgt.URL = c.url + strconv.FormatUint(k, 10)
+		tgt.URL = c.url + string(num)
 	} else {
 		u, err := c.req.URL.Render(t.vars, &t.buf)
 		if err != nil {
@@ -151,7 +154,7 @@ func (t *targeter) render(k uint64, tgt *vegeta.Target) error {
 		if j := strings.IndexByte(u, '#'); j >= 0 {
 			u = u[:j]
 		}
-		tgt.URL = joinURL(c.base, u) + fragmentKey + strconv.Itoa(i) + "." + strconv.FormatUint(k, 10)
+		tgt.URL = joinURL(c.base, u) + fragmentKey + strconv.Itoa(i) + "." + string(num)
 	}
 	tgt.Header = c.header
 	if c.dynamic {
