@@ -23,13 +23,11 @@ test:
 	$(GO) test -race -short ./...
 
 # Everything, the real-time load tests included (e2e runs against the example
-# app, the breakpoint search on loopback, the CLI scripts that send load).
-# Without -race: these tests measure real time, and the race detector's CPU
-# cost would make the generator, not the code under test, the bottleneck;
-# `make test` runs the same code under -race. -p 1: one package at a time, so
-# that two packages' load tests never share the CPU.
+# app, the breakpoint search on loopback, the CLI scripts that send load),
+# under -race as they were calibrated. -p 1: one package at a time, so that
+# two packages' load tests never share the CPU.
 test-load:
-	$(GO) test -count=1 -p 1 ./...
+	$(GO) test -race -count=1 -p 1 ./...
 
 vet:
 	$(GO) vet ./...
