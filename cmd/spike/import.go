@@ -142,6 +142,9 @@ func runImport(opts *ImportOptions) error {
 	var data []byte
 	if opts.Commands != nil {
 		o.Source = "command line"
+		if o.Name == "" {
+			o.Name = "curl"
+		}
 		data = []byte(strings.Join(opts.Commands, "\n"))
 	} else {
 		o.Source = opts.Input
@@ -180,7 +183,11 @@ func runImport(opts *ImportOptions) error {
 	if err := renameio.WriteFile(opts.Output, out, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: %d requests to %s\n", opts.Output, len(s.Requests), orNone(s.Target))
+	n := fmt.Sprintf("%d requests", len(s.Requests))
+	if len(s.Requests) == 1 {
+		n = "1 request"
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: %s to %s\n", opts.Output, n, orNone(s.Target))
 	if len(s.Secrets) > 0 {
 		names := make([]string, len(s.Secrets))
 		for i, sec := range s.Secrets {
