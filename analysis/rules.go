@@ -82,11 +82,15 @@ func errorTextRule(o *observation) []Evidence {
 				}
 			}
 		}
-		mark(&db, dbTextRE)
-		if dbTextRE.MatchString(text) {
-			mark(&pool, dbPoolRE)
+		// A cache or session store's own pool is not the database's.
+		if cacheTextRE.MatchString(text) {
+			mark(&cache, cacheTextRE)
+		} else {
+			mark(&db, dbTextRE)
+			if dbTextRE.MatchString(text) {
+				mark(&pool, dbPoolRE)
+			}
 		}
-		mark(&cache, cacheTextRE)
 		mark(&upstream, upstreamTextRE)
 		mark(&auth, authTextRE)
 		mark(&overload, overloadTextRE)
