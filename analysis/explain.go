@@ -401,7 +401,7 @@ func (a *analyzer) layerEvidence(l int, rep *LayerReport) {
 // mechanismCauses are the likely causes by layer and mechanism; a pair
 // not listed takes the layer's cause from the DESIGN.md table (causes).
 var mechanismCauses = map[[2]string]string{
-	{LayerDatabase, MechQueueing}:   "requests queue for a database connection: more concurrent queries than the pool (or the database) can run at once, and hot reads are not cached; more app instances would open more connections and make it worse",
+	{LayerDatabase, MechQueueing}:   "requests queue for a database connection: more concurrent queries than the pool can run, and hot reads are not cached (more app instances would add connections, not capacity)",
 	{LayerBackend, MechRateLimit}:   "a rate limiter in front of the app (e.g. nginx limit_req, an API gateway quota) rejects the excess above its limit",
 	{LayerBackend, MechShedding}:    "the app or a proxy in front sheds load: it rejects requests past an admission limit (in-flight cap, queue size) instead of queueing them",
 	{LayerBackend, MechSaturation}:  "the app itself is saturated (CPU or its worker pool): every request slows together as load grows; one instance, no horizontal scaling",

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spikeload/spike/engine"
 )
@@ -110,9 +111,13 @@ func hasDetail(msg string) bool {
 	return len(strings.TrimSpace(d)) >= 3
 }
 
+// shorten cuts s to about n bytes, on a rune boundary, marking the cut.
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
