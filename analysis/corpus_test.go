@@ -115,6 +115,18 @@ func limiter(b *tokenBucket, code int, next http.Handler) http.Handler {
 	})
 }
 
+// limitedApp is an app answering in 2 ms behind a limiter of 60 req/s
+// (burst 5) that answers the excess with code at once.
+func limitedApp(code int) func() http.Handler {
+	return func() http.Handler {
+		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(2 * time.Millisecond)
+			w.Write([]byte("ok\n"))
+		})
+		return limiter(newTokenBucket(60, 5), code, app)
+	}
+}
+
 type corpusCase struct {
 	name string
 	// target builds the handler; requests are the scenario's mix.
@@ -158,15 +170,8 @@ var corpus = []corpusCase{
 		noWords: []string{"Run more instances", "one instance"},
 	},
 	{
-		name: "rate limiter answering 503 at once",
-		target: func() http.Handler {
-			mux := http.NewServeMux()
-			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-				time.Sleep(2 * time.Millisecond)
-				w.Write([]byte("ok\n"))
-			})
-			return limiter(newTokenBucket(60, 5), http.StatusServiceUnavailable, mux)
-		},
+		name:     "rate limiter answering 503 at once",
+		target:   limitedApp(http.StatusServiceUnavailable),
 		requests: "  - {name: items, url: /api/items, weight: 9}\n  - {name: home, url: /, weight: 1}\n",
 		baseline: 20, peak: "8x",
 		layer: LayerBackend, mechanism: MechShedding, symptom: SymptomShedding,
@@ -174,15 +179,8 @@ var corpus = []corpusCase{
 		noWords: []string{"latency climbed", `"<html>"`, "one instance"},
 	},
 	{
-		name: "rate limiter answering 429 at once",
-		target: func() http.Handler {
-			mux := http.NewServeMux()
-			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-				time.Sleep(2 * time.Millisecond)
-				w.Write([]byte("ok\n"))
-			})
-			return limiter(newTokenBucket(60, 5), http.StatusTooManyRequests, mux)
-		},
+		name:     "rate limiter answering 429 at once",
+		target:   limitedApp(http.StatusTooManyRequests),
 		requests: "  - {name: items, url: /api/items, weight: 9}\n  - {name: home, url: /, weight: 1}\n",
 		baseline: 20, peak: "8x",
 		layer: LayerBackend, mechanism: MechRateLimit, symptom: SymptomLimiter,
