@@ -189,8 +189,9 @@ type Verdict struct {
 	Evidence   []string `json:"evidence,omitempty"`
 	// NotTarget says why an inconclusive verdict is not the target's
 	// doing: "generator" (spike fell behind), "unreachable" (the target
-	// could not be reached from the start) or "client" (spike could not
-	// build or send its requests).
+	// could not be reached from the start), "client" (spike could not
+	// build or send its requests) or "scenario" (the target refused a
+	// request as wrong, 404/400/405…, from the start at low load).
 	NotTarget string `json:"not_target,omitempty"`
 	// Breakpoint is where the first overall break began.
 	Breakpoint *Point `json:"breakpoint,omitempty"`

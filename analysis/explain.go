@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spikeload/spike/engine"
 )
@@ -70,7 +71,7 @@ func (a *analyzer) build() *Analysis {
 	out.Stalls = a.stalls
 	out.Verdict = a.verdict(out, eps, coincide, unproven)
 	switch out.Verdict.NotTarget {
-	case NotTargetClient, NotTargetUnreachable:
+	case NotTargetClient, NotTargetUnreachable, NotTargetScenario:
 		out.Recommendations = nil
 		for k := range out.Layers {
 			out.Layers[k].Rank = 0
@@ -552,9 +553,13 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 		// Nothing the target did: no layer broke.
 		v.Order, v.Fixes = nil, nil
 		v.Status, v.NotTarget, v.Reason, v.Advice = StatusInconclusive, kind, reason, advice
-		v.Headline = "inconclusive: target unreachable"
-		if kind == NotTargetClient {
+		switch kind {
+		case NotTargetUnreachable:
+			v.Headline = "inconclusive: target unreachable"
+		case NotTargetClient:
 			v.Headline = "inconclusive: spike could not build the request"
+		case NotTargetScenario:
+			v.Headline = "inconclusive: the target refused a request of the scenario from the start"
 		}
 		return v
 	}
@@ -736,6 +741,9 @@ const (
 	NotTargetGenerator   = "generator"
 	NotTargetUnreachable = "unreachable"
 	NotTargetClient      = "client"
+	// NotTargetScenario: the target refused a request as wrong (404, 400,
+	// 405, …) from the start, at low load.
+	NotTargetScenario = "scenario"
 )
 
 // notTarget finds failures that are not the target's doing: requests that
@@ -767,6 +775,43 @@ func (a *analyzer) notTarget() (kind, reason, advice string) {
 			reason += fmt.Sprintf(" (request %s: %s)", clientReq, shorten(clientMsg, 120))
 		}
 		return NotTargetClient, reason, "fix the scenario (a header value, the URL or the TLS options) and run again; `spike plan` shows the requests"
+	}
+	// A request the target refuses as wrong from the first windows on
+	// (404, 400, 405, 422 …: not 401/403, 408 or 429, which load can
+	// cause) measures the scenario, not the target.
+	for i, name := range a.names {
+		var n, bad uint64
+		codes := map[string]uint64{}
+		seen := 0
+		for w := 0; w < a.nwin && seen < a.sustain; w++ {
+			wr := a.r.Windows[w].Requests[name]
+			if wr == nil || wr.OK+wr.Errors == 0 {
+				continue
+			}
+			seen++
+			n += wr.OK + wr.Errors
+			for code, c := range wr.Statuses {
+				if k, err := strconv.Atoi(code); err == nil && k >= 400 && k < 500 && k != 401 && k != 403 && k != 408 && k != 429 && !a.reqOK(i, k) {
+					bad += c
+					codes[code] += c
+				}
+			}
+		}
+		if n >= 3 && 2*bad >= n {
+			var cs []string
+			for c := range codes {
+				cs = append(cs, c)
+			}
+			slices.Sort(cs)
+			info := a.info[i]
+			what := strings.TrimSpace(info.Method + " " + info.URL)
+			if what == "" {
+				what = name
+			}
+			reason = fmt.Sprintf("the target answered %s to %d of the first %d requests %s (%s) from the start, at low load: the request is wrong, not the target under load",
+				strings.Join(cs, "/"), bad, n, name, what)
+			return NotTargetScenario, reason, "fix the request's URL, method, headers or body in the scenario (or --target), and run again; `spike plan` shows the requests"
+		}
 	}
 	var sent, ok, unreach uint64
 	seen := 0

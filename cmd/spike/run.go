@@ -244,7 +244,7 @@ func deliver(ios *IOStreams, plan *scenarios.Plan, res *engine.Result, out strin
 	}
 	if gateErr == nil {
 		switch a.Verdict.NotTarget {
-		case analysis.NotTargetUnreachable, analysis.NotTargetClient:
+		case analysis.NotTargetUnreachable, analysis.NotTargetClient, analysis.NotTargetScenario:
 			// Not the target's doing, and no load was measured: a run that
 			// tested nothing must not look like one that passed.
 			return withCode(exitInconclusive, errors.New(a.Verdict.Headline))
