@@ -206,3 +206,51 @@ func TestRecorder_SplitWindows(t *testing.T) {
 		}
 	}
 }
+
+// With options.mix: interleaved every cycle of the weights holds its exact
+// shares, in a single run and in any shard's stripe alike.
+func TestSchedule_InterleavedMix(t *testing.T) {
+	t.Parallel()
+	plan := testPlan(t, `
+target: http://127.0.0.1:1
+baseline: 100
+stages: [{hold: {duration: 2s}}]
+requests:
+  - {name: a, url: /a, weight: 3}
+  - {name: b, url: /b, weight: 1}
+options: {mix: interleaved}
+`)
+	var names []string
+	if err := Schedule(plan, "http://127.0.0.1:1", Shard{}, func(p PlannedRequest) error {
+		names = append(names, p.Name)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for start := 0; start+4 <= len(names); start += 4 {
+		b := 0
+		for _, n := range names[start : start+4] {
+			if n == "b" {
+				b++
+			}
+		}
+		if b != 1 {
+			t.Fatalf("requests %d–%d: %q; want exactly one b in every 4", start, start+3, names[start:start+4])
+		}
+	}
+	var striped []string
+	for i := range 2 {
+		if err := Schedule(plan, "http://127.0.0.1:1", Shard{i, 2}, func(p PlannedRequest) error {
+			if names[p.K] != p.Name {
+				t.Errorf("shard %d/2: request %d is %s; the single run's is %s", i, p.K, p.Name, names[p.K])
+			}
+			striped = append(striped, p.Name)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(striped) != len(names) {
+		t.Errorf("shards sent %d requests; the single run %d", len(striped), len(names))
+	}
+}

@@ -29,16 +29,18 @@ const fragmentKey = "#spike-req="
 // concurrent use (vegeta calls it from many workers); a mutex guards the
 // generator and the render buffer.
 type targeter struct {
-	mu    sync.Mutex
-	seed  uint64
-	src   *rand.PCG
-	rng   *rand.Rand
-	mix   *scenarios.Mix
-	reqs  []*compiled
-	vars  *scenarios.Vars
-	buf   bytes.Buffer
-	shard Shard
-	calls atomic.Uint64
+	mu   sync.Mutex
+	seed uint64
+	src  *rand.PCG
+	rng  *rand.Rand
+	mix  *scenarios.Mix
+	// interleaved picks request k's kind by Mix.At (options.mix).
+	interleaved bool
+	reqs        []*compiled
+	vars        *scenarios.Vars
+	buf         bytes.Buffer
+	shard       Shard
+	calls       atomic.Uint64
 }
 
 type compiled struct {
@@ -61,6 +63,10 @@ func newTargeter(plan *scenarios.Plan, target string, seed int64, shard Shard) (
 	src := rand.NewPCG(uint64(seed), 0x5ba1e)
 	rng := rand.New(src)
 	t := &targeter{seed: uint64(seed), src: src, rng: rng, mix: scenarios.NewMix(plan.Requests), vars: scenarios.NewVars(rng, plan.Options.Users), shard: shard}
+	if plan.Options.Mix == scenarios.MixInterleaved {
+		t.mix.Interleave()
+		t.interleaved = true
+	}
 	base := strings.TrimRight(target, "/")
 	for i, r := range plan.Requests {
 		// Checked at load too; here for plans built without a target, or
@@ -136,7 +142,12 @@ func splitmix64(x uint64) uint64 {
 // be called with t.mu held.
 func (t *targeter) render(k uint64, tgt *vegeta.Target) error {
 	t.src.Seed(t.seed, splitmix64(k))
-	i := t.mix.Pick(t.rng)
+	var i int
+	if t.interleaved {
+		i = t.mix.At(k)
+	} else {
+		i = t.mix.Pick(t.rng)
+	}
 	c := t.reqs[i]
 	t.vars.Seq = k
 	tgt.Method = c.req.Method

@@ -656,6 +656,14 @@ func (v *validator) options(o OptionsSpec) Options {
 		}
 		out.Users = o.Users
 	}
+	switch o.Mix {
+	case "", MixRandom:
+		out.Mix = MixRandom
+	case MixInterleaved:
+		out.Mix = MixInterleaved
+	default:
+		v.errf("options.mix", "must be random or interleaved, got %q", o.Mix)
+	}
 	switch o.Redirects {
 	case "", RedirectsNone:
 		out.Redirects = RedirectsNone

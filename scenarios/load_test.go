@@ -93,7 +93,7 @@ func TestLoad_Full(t *testing.T) {
 	}
 	wantOpts := scenarios.Options{
 		Timeout: 5 * time.Second, Connections: 200, KeepAlive: false, HTTP2: true, Insecure: true,
-		Window: 500 * time.Millisecond, Seed: 42, Users: 50, Redirects: scenarios.RedirectsNone,
+		Window: 500 * time.Millisecond, Seed: 42, Users: 50, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom,
 	}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
@@ -116,7 +116,7 @@ func TestLoad_Defaults(t *testing.T) {
 	if !reflect.DeepEqual(p.SLO, wantSLO) {
 		t.Errorf("SLO = %+v; want %+v", p.SLO, wantSLO)
 	}
-	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000, Redirects: scenarios.RedirectsNone}
+	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
 	}
@@ -431,6 +431,7 @@ func TestParse_Errors(t *testing.T) {
 		{"window too long", head + "options:\n  window: 5m\n", "bad.yaml:6:11: options.window: must be between 100ms and 1m, got 5m"},
 		{"timeout too long", head + "options:\n  timeout: 11m\n", "bad.yaml:6:12: options.timeout: must be at most 10m, got 11m"},
 		{"negative connections", head + "options:\n  connections: -1\n", "bad.yaml:6:16: options.connections: must be between 1 and 100000, got -1"},
+		{"unknown mix", head + "options:\n  mix: shuffled\n", "bad.yaml:6:8: options.mix: must be random or interleaved, got \"shuffled\""},
 		{"negative users", head + "options:\n  users: -1\n", "bad.yaml:6:10: options.users: must be >= 1, got -1"},
 	}
 	// body_file paths are relative to the scenario's directory.

@@ -71,7 +71,18 @@ type Options struct {
 	Users       int           `json:"users"`
 	// Redirects is RedirectsNone or RedirectsSameHost.
 	Redirects string `json:"redirects,omitempty"`
+	// Mix is MixRandom or MixInterleaved.
+	Mix string `json:"mix,omitempty"`
 }
+
+// Request mixes (options.mix).
+const (
+	// MixRandom draws each request's kind by weight from the seed.
+	MixRandom = "random"
+	// MixInterleaved gives every cycle of the weights its exact shares,
+	// spread evenly (smooth weighted round-robin).
+	MixInterleaved = "interleaved"
+)
 
 // Redirect policies (options.redirects).
 const (

@@ -197,4 +197,9 @@ type OptionsSpec struct {
 	// Redirects says which redirects to follow: none (the default: a 3xx is
 	// recorded as it is) or same-host (up to 10, never to another host).
 	Redirects string `yaml:"redirects,omitempty" json:"redirects,omitzero"`
+	// Mix says how each request's kind is chosen: random (the default: drawn
+	// by weight from the seed, so any window can run over or under a
+	// share) or interleaved (exact shares over every cycle of the weights,
+	// spread evenly: smooth weighted round-robin).
+	Mix string `yaml:"mix,omitempty" json:"mix,omitzero" jsonschema:"enum=random,enum=interleaved"`
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -162,6 +163,9 @@ func (r *Request) OK(status int) bool {
 type Mix struct {
 	reqs []*Request
 	cum  []float64
+	// cycle is the interleaved order of one cycle of the weights (nil
+	// until Interleave).
+	cycle []int
 }
 
 // NewMix builds a chooser over reqs; weights must sum to more than zero.
@@ -173,6 +177,72 @@ func NewMix(reqs []*Request) *Mix {
 		m.cum[i] = sum
 	}
 	return m
+}
+
+// maxCycle bounds an interleaved cycle: weights are scaled to integers
+// summing to at most this many requests.
+const maxCycle = 1000
+
+// Interleave prepares At: one cycle of smooth weighted round-robin over
+// the weights scaled to integers (at most maxCycle requests; a request
+// keeps at least one slot), so that every cycle holds each request's exact
+// share, spread evenly.
+func (m *Mix) Interleave() {
+	total := m.cum[len(m.cum)-1]
+	scale := 1.0
+	if total > maxCycle || anyFraction(m.reqs) {
+		scale = maxCycle / total
+	}
+	w := make([]int, len(m.reqs))
+	n := 0
+	for i, r := range m.reqs {
+		w[i] = max(1, int(math.Round(r.Weight*scale)))
+		n += w[i]
+	}
+	g := gcdAll(w)
+	for i := range w {
+		w[i] /= g
+	}
+	n /= g
+	cur := make([]int, len(w))
+	m.cycle = make([]int, 0, n)
+	for range n {
+		best := 0
+		for i := range w {
+			cur[i] += w[i]
+			if cur[i] > cur[best] {
+				best = i
+			}
+		}
+		cur[best] -= n
+		m.cycle = append(m.cycle, best)
+	}
+}
+
+// Cycle returns the length of an interleaved cycle (0 before Interleave).
+func (m *Mix) Cycle() int { return len(m.cycle) }
+
+// At returns the index of request k's kind in an interleaved mix (see
+// Interleave): a pure function of k.
+func (m *Mix) At(k uint64) int { return m.cycle[k%uint64(len(m.cycle))] }
+
+func anyFraction(reqs []*Request) bool {
+	for _, r := range reqs {
+		if r.Weight != math.Trunc(r.Weight) {
+			return true
+		}
+	}
+	return false
+}
+
+func gcdAll(v []int) int {
+	g := 0
+	for _, x := range v {
+		for x != 0 {
+			g, x = x, g%x
+		}
+	}
+	return max(g, 1)
 }
 
 // Pick returns the index of a request chosen by weight using rng.
