@@ -127,6 +127,9 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	if !shard.Whole() && opts.Gate.active() {
+		return usageErr("--shard with --gate, --junit, --summary or --baseline-result: a shard is 1/%d of the plan and cannot be gated alone; gate the merged result (spike merge --gate)", shard.Parts())
+	}
 	if !shard.Whole() && plan.Target == "demo" {
 		return usageErr("--shard: the built-in example app (target demo) runs inside each process; shard a run against a real target")
 	}
