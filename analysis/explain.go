@@ -526,6 +526,30 @@ func (a *analyzer) generator(breakStart int) (g Generator, coincide, unproven bo
 
 // verdict decides the run's status and writes its headline.
 func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool) Verdict {
+	v := a.verdictOf(out, eps, coincide, unproven)
+	if m := a.r.Meta; m.Partial && a.nwin > 0 {
+		ran := a.r.Windows[a.nwin-1].End - a.r.Windows[0].Start
+		v.Headline = fmt.Sprintf("partial: %s of %s, interrupted — %s", fmtMs(ms(ran)), fmtMs(ms(a.r.Plan.Duration)), v.Headline)
+	}
+	return v
+}
+
+// judgedWindows counts the windows judged against the target (pass or
+// fail) and those that failed.
+func (a *analyzer) judgedWindows() (judged, failed int) {
+	for _, st := range a.transparent(a.overallSt) {
+		switch st {
+		case StatusPass:
+			judged++
+		case StatusFail:
+			judged++
+			failed++
+		}
+	}
+	return judged, failed
+}
+
+func (a *analyzer) verdictOf(out *Analysis, eps []episode, coincide, unproven bool) Verdict {
 	v := Verdict{}
 	v.PeakRPS = a.r.Plan.PeakRate
 	for _, win := range a.r.Windows {
@@ -601,10 +625,23 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 		v.Advice = "run longer, at a higher rate, or with a longer window (options.window)"
 		return v
 	default:
-		v.Status = StatusPass
-		if at, _ := a.capacity(a.nwin); at >= 0 {
-			v.Capacity = a.point(at)
+		at, _ := a.capacity(a.nwin)
+		if at < 0 {
+			// Nothing held the SLO for `sustain` windows in a row and
+			// nothing broke: too little was judged to say either.
+			v.Status = StatusInconclusive
+			judged, failed := a.judgedWindows()
+			v.Headline = "inconclusive: too short to judge"
+			v.Reason = fmt.Sprintf("%s judged, %d of them failing the SLO; a break or a pass needs %d in a row",
+				plural(uint64(judged), "window", "windows"), failed, a.sustain)
+			if judged >= a.sustain {
+				v.Headline = "inconclusive: the SLO neither held nor broke for " + plural(uint64(a.sustain), "window", "windows") + " in a row"
+			}
+			v.Advice = fmt.Sprintf("run for at least %s of load (options.window × slo.sustain), longer at each rate that matters", fmtMs(float64(a.sustain)*a.winSec*1000*2))
+			return v
 		}
+		v.Status = StatusPass
+		v.Capacity = a.point(at)
 	}
 
 	// The first broken layer (or, with no layer break, the most degraded).
@@ -665,6 +702,9 @@ func (a *analyzer) verdict(out *Analysis, eps []episode, coincide, unproven bool
 			v.Headline += "; cracks: " + joinAnd(cracked)
 		} else {
 			v.Headline += "; nothing cracked"
+		}
+		if judged, failed := a.judgedWindows(); failed > 0 {
+			v.Headline += fmt.Sprintf("; %d of %d windows violated the SLO, never %d in a row", failed, judged, a.sustain)
 		}
 		if a.stalls != nil {
 			v.Headline += fmt.Sprintf("; periodic stalls of ~%s", fmtMs(a.stalls.TypicalMs))

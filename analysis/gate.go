@@ -430,6 +430,11 @@ func (gc *gateCtx) judgeScan(c *GateCheck, s gateScan, what string) {
 	notReached := gc.g.Survive > 0 && s.maxPlanned < gc.g.Survive*(1-ReachTolerance)
 	untested := s.maxJudged < top*(1-ReachTolerance)
 	switch {
+	case s.windows > 0 && s.failed+s.judged < gc.sustain && s.bound == 0:
+		// As the verdict: too few windows to hold or break the SLO.
+		c.Status = StatusInconclusive
+		c.Message = fmt.Sprintf("too short to judge: %s %s judged (%d failing), and the SLO needs %d in a row: run longer",
+			what, plural(uint64(s.failed+s.judged), "window", "windows"), s.failed, gc.sustain)
 	case s.failed > s.suspect:
 		c.Status = StatusFail
 		c.At = gc.point(s.first)
