@@ -601,6 +601,13 @@ func (a *analyzer) verdictOf(out *Analysis, eps []episode, coincide, unproven bo
 		conns := a.r.Plan.Options.Connections
 		v.Advice = fmt.Sprintf("give spike more connections (options.connections, now %d) or shard the run over several machines (spike run --shard i/N); worst send lag p99 %s, %d planned requests unsent",
 			conns, fmtMs(g.MaxLagMs), g.Unsent)
+		if miss := a.r.Meta.MissingShards; len(miss) > 0 {
+			// A merged result without all its shards: their share was
+			// planned and never sent.
+			v.Headline = "inconclusive: shard " + joinAnd(miss) + " missing from the merged result"
+			v.Reason = fmt.Sprintf("the merged result lacks shard %s: %d planned requests were never recorded", joinAnd(miss), g.Unsent)
+			v.Advice = "find the missing shard's result (its job or pod log) and merge again with it"
+		}
 		if g.FirstBound != nil {
 			if at, held := a.capacity(g.FirstBound.Window); at >= 0 && held > 0 {
 				v.Capacity = a.point(at)

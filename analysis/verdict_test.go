@@ -58,3 +58,18 @@ func TestVerdict_NothingJudgedIsNotAPass(t *testing.T) {
 		})
 	}
 }
+
+func TestVerdict_MissingShard(t *testing.T) {
+	t.Parallel()
+	b := newBuilder(t, 100, req{name: "x", url: "/api/x"})
+	for range 6 {
+		w := b.window(100, map[string]obs{"x": {n: 50, lat: 5 * time.Millisecond}})
+		w.Planned, w.GeneratorBound = 100, true // half the plan never sent
+	}
+	r := b.done()
+	r.Meta.MissingShards = []string{"1/2"}
+	a := analyze(r)
+	if v := a.Verdict; v.Status != StatusInconclusive || !strings.Contains(v.Headline, "shard 1/2 missing") || strings.Contains(v.Advice, "connections") {
+		t.Errorf("verdict %s %q (advice %q); want inconclusive naming shard 1/2, not advising connections", v.Status, v.Headline, v.Advice)
+	}
+}
