@@ -83,7 +83,7 @@ func TestK8sRun_FakeCluster(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	sc := filepath.Join(dir, "smoke.yaml")
-	if err := os.WriteFile(sc, []byte("name: smoke\nbaseline: 40\nstages: [{hold: {duration: 500ms}}]\nrequests: [{url: /}]\noptions: {window: 250ms}\n"), 0o644); err != nil {
+	if err := os.WriteFile(sc, []byte("name: smoke\nbaseline: 40\nstages: [{hold: {duration: 500ms}}]\nrequests: [{url: /}]\noptions: {window: 250ms}\nslo: {sustain: 1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := scenarios.Load(sc, scenarios.Overrides{Target: srv.URL})
