@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,5 +80,26 @@ func TestDiagnosisKeys(t *testing.T) {
 	want := []string{"Content-Type: text/html", "RateLimit", "Retry-After", "Server: nginx", "X-Upstream-Status: 429"}
 	if !slices.Equal(got, want) {
 		t.Errorf("diagnosisKeys = %q; want %q", got, want)
+	}
+}
+
+func TestRecorder_NormalizeCaches(t *testing.T) {
+	var r Recorder
+	body := []byte(`{"error":"timeout acquiring database connection"}`)
+	first := r.normalize("application/json", body)
+	if first != "timeout acquiring database connection" {
+		t.Fatalf("normalize = %q", first)
+	}
+	if n := testing.AllocsPerRun(100, func() { r.normalize("application/json", body) }); n != 0 {
+		t.Errorf("a cached body costs %.0f allocations; want 0", n)
+	}
+	if got := r.normalize("text/html", []byte("<title>503 Service Unavailable</title>")); got != "503 Service Unavailable" {
+		t.Errorf("another content type: %q", got)
+	}
+	for i := range maxBodyCache + 10 {
+		r.normalize("text/plain", []byte(fmt.Sprintf("busy %d", i)))
+	}
+	if len(r.bodyCache) > maxBodyCache {
+		t.Errorf("cache holds %d bodies; want at most %d", len(r.bodyCache), maxBodyCache)
 	}
 }

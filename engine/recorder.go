@@ -71,7 +71,11 @@ type Recorder struct {
 	maxOpen  int
 	stopAt   time.Duration // run end for partial runs; curve duration otherwise
 	interval intervalStats
-	shard    Shard // windows plan only this shard's share
+	// bodyCache maps raw error bodies of content type bodyCT to their
+	// normalised text (see normalize).
+	bodyCache map[string]string
+	bodyCT    string
+	shard     Shard // windows plan only this shard's share
 }
 
 type liveWindow struct {
@@ -259,7 +263,7 @@ func (r *Recorder) Add(s *Sample) {
 		if s.Header != nil {
 			ct = s.Header.Get("Content-Type")
 		}
-		body = NormalizeBody(ct, s.Snippet)
+		body = r.normalize(ct, s.Snippet)
 	}
 
 	// Whole-run totals.
@@ -381,6 +385,27 @@ func (q *liveReq) add(s *Sample, ok bool, kind int, lat time.Duration, body stri
 			}
 		}))
 	}
+}
+
+// maxBodyCache bounds the recorder's cache of normalised error bodies.
+const maxBodyCache = 256
+
+// normalize is NormalizeBody with a cache: a target that sheds load sends
+// the same error body thousands of times a second, and the recorder runs
+// on the run loop's goroutine. The lookup does not allocate; the cache is
+// emptied when full.
+func (r *Recorder) normalize(ct string, body []byte) string {
+	if ct == r.bodyCT {
+		if t, ok := r.bodyCache[string(body)]; ok {
+			return t
+		}
+	}
+	t := NormalizeBody(ct, body)
+	if r.bodyCache == nil || ct != r.bodyCT || len(r.bodyCache) >= maxBodyCache {
+		r.bodyCache, r.bodyCT = make(map[string]string, 16), ct
+	}
+	r.bodyCache[string(body)] = t
+	return t
 }
 
 // addFailure records the evidence of a failed request: its latency, its
