@@ -75,8 +75,10 @@ private networks must be named there too.
 ` + liveHelp + `
 
 Exit codes: 0 ok (with --gate: the gate passed), 1 runtime error, 2 bad usage
-or bad scenario, 3 gate failed, 4 gate inconclusive, 5 late for --start-at
-(nothing sent), 130 interrupted.`,
+or bad scenario, 3 gate failed, 4 inconclusive (with --gate: the gate; without:
+the target was unreachable from the start, spike could not build its requests,
+or the target refused a request of the scenario from the start), 5 late for
+--start-at (nothing sent), 130 interrupted.`,
 		Example: `  spike run examples/producthunt.yaml --target http://127.0.0.1:8080
   spike run smoke.yaml --duration 15s --out results/smoke
   spike run launch.yaml --baseline 40 --time-scale 60
