@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spikeload/spike/engine"
@@ -480,8 +481,7 @@ func (a *analyzer) observe(i int) *observation {
 		o.count += wr.OK + wr.Errors
 		o.errors += wr.Errors
 		for code, n := range wr.Statuses {
-			var c int
-			if _, err := fmt.Sscan(code, &c); err == nil && !a.reqOK(i, c) {
+			if c, err := strconv.Atoi(code); err == nil && !a.reqOK(i, c) {
 				o.statuses[c] += n
 			}
 		}
@@ -547,7 +547,7 @@ func (a *analyzer) observe(i int) *observation {
 		for _, e := range a.totals[i].ErrorSamples {
 			status := 0
 			if f := strings.Fields(e.Message); len(f) > 0 {
-				fmt.Sscan(f[0], &status)
+				status, _ = strconv.Atoi(f[0])
 			}
 			o.texts = append(o.texts, textCount{status: status, text: errorDetail(e.Message), count: e.Count})
 		}

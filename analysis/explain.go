@@ -394,6 +394,10 @@ func (a *analyzer) layerEvidence(l int, rep *LayerReport) {
 	rep.Mechanism, rep.Confidence = at.mechanism, at.confidence
 	for _, e := range at.evidence {
 		if e.Layer == rep.Layer || e.Layer == "" && e.Mechanism == at.mechanism {
+			if len(a.layerReqs[l]) > 1 && e.Rule != "tag" {
+				// The counts are the request's, not the layer's: say whose.
+				e.Text = a.names[i] + ": " + e.Text
+			}
 			rep.Evidence = append(rep.Evidence, e)
 		}
 	}
