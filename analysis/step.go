@@ -22,6 +22,14 @@ type StepOptions struct {
 	Options Options
 	// Skip is the warm-up: windows that start before it are not judged.
 	Skip time.Duration
+	// Reference is a step at a lower rate that passed (the search's first),
+	// or nil. A step at one constant rate has no low load of its own to
+	// compare with: with a reference, a failed step's layer is read from
+	// what grew between the two (the reference's windows come first), not
+	// from what takes the most time at one rate.
+	Reference *engine.Result
+	// ReferenceSkip is the reference step's warm-up.
+	ReferenceSkip time.Duration
 }
 
 // StepVerdict is the judgement of one constant-rate step.
@@ -156,12 +164,62 @@ func JudgeStep(res *engine.Result, opts StepOptions) StepVerdict {
 		sv.Status = StatusPass
 	}
 	if sv.Status == StatusFail {
-		sv.FirstLayer, sv.Symptom, sv.Cause = v.FirstLayer, v.Symptom, v.Cause
+		la := a
+		if ref := withReference(&trimmed, opts); ref != nil {
+			la = Analyze(ref, opts.Options)
+		}
+		lv := la.Verdict
+		if lv.Status != StatusFail || lv.FirstLayer == "" {
+			lv = v
+		}
+		sv.FirstLayer, sv.Symptom, sv.Cause = lv.FirstLayer, lv.Symptom, lv.Cause
 		if sv.FirstLayer == "" && agg.failedReq != "" {
-			sv.FirstLayer, sv.Symptom, sv.Cause = layerOfRequest(a, agg.failedReq, agg.failed+" over the whole step")
+			sv.FirstLayer, sv.Symptom, sv.Cause = layerOfRequest(la, agg.failedReq, agg.failed+" over the whole step")
 		}
 	}
 	return sv
+}
+
+// withReference returns the step's judged windows preceded by the reference
+// step's (shifted so the clock runs on), or nil without a usable reference:
+// one at a lower rate that spike sent on time.
+func withReference(step *engine.Result, opts StepOptions) *engine.Result {
+	ref := opts.Reference
+	if ref == nil || len(step.Windows) == 0 {
+		return nil
+	}
+	k := 0
+	for k < len(ref.Windows) && ref.Windows[k].Start < opts.ReferenceSkip {
+		k++
+	}
+	refWins, _ := Tolerate(ref.Windows[k:], ref.Plan.SLO)
+	var usable []engine.Window
+	for _, w := range refWins {
+		if !w.GeneratorBound && w.PlannedRate > 0 && w.PlannedRate < 0.95*step.Windows[0].PlannedRate {
+			usable = append(usable, w)
+		}
+	}
+	if len(usable) == 0 {
+		return nil
+	}
+	out := *step
+	out.Windows = make([]engine.Window, 0, len(usable)+len(step.Windows))
+	var t time.Duration
+	add := func(w engine.Window, shift time.Duration) {
+		w.Index = len(out.Windows)
+		w.Start, w.End = w.Start+shift, w.End+shift
+		t = w.End
+		out.Windows = append(out.Windows, w)
+	}
+	shift := -usable[0].Start
+	for _, w := range usable {
+		add(w, shift)
+	}
+	shift = t - step.Windows[0].Start
+	for _, w := range step.Windows {
+		add(w, shift)
+	}
+	return &out
 }
 
 // ErrorRate is Errors over Count (0 without responses).

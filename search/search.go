@@ -308,6 +308,10 @@ type searcher struct {
 	retried int           // generator-bound steps in a row
 	stopped string
 	err     error
+	// ref is the lowest-rate step that passed: the low load a failed
+	// step's layer is read against.
+	ref     *engine.Result
+	refRate float64
 }
 
 // Find searches for the plan's capacity. It returns a result whenever it
@@ -451,6 +455,9 @@ func (se *searcher) try(ctx context.Context, phase Phase, rate float64, d time.D
 		return false
 	}
 	st := se.judge(spec, res, ctx.Err() != nil)
+	if st.Verdict == VerdictPass && (se.ref == nil || rate < se.refRate) {
+		se.ref, se.refRate = res, rate
+	}
 	se.res.record(st, res)
 	st = se.res.Steps[len(se.res.Steps)-1]
 	se.used += time.Duration(st.DurationMs * float64(time.Millisecond))

@@ -120,7 +120,7 @@ func (se *searcher) judge(spec StepSpec, res *engine.Result, cancelled bool) Ste
 		st.Reason = fmt.Sprintf("after %s, not judged", fmtSeconds(time.Duration(st.DurationMs*float64(time.Millisecond)).Round(100*time.Millisecond)))
 		return st
 	}
-	sv := analysis.JudgeStep(res, analysis.StepOptions{Options: c.Analysis, Skip: c.Skip})
+	sv := analysis.JudgeStep(res, analysis.StepOptions{Options: c.Analysis, Skip: c.Skip, Reference: se.ref, ReferenceSkip: c.Skip})
 	st.JudgedFrom, st.JudgedWindows, st.FailedWindows = sv.JudgedFrom, sv.JudgedWindows, sv.FailedWindows
 	st.BoundWindows, st.LaggedWindows, st.MaxLagMs = sv.BoundWindows, sv.LaggedWindows, sv.MaxLagMs
 	st.Count, st.Errors, st.ErrorRate = sv.Count, sv.Errors, sv.ErrorRate()
