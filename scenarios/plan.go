@@ -73,7 +73,25 @@ type Options struct {
 	Redirects string `json:"redirects,omitempty"`
 	// Mix is MixRandom or MixInterleaved.
 	Mix string `json:"mix,omitempty"`
+	// Arrivals is ArrivalsEven or ArrivalsPoisson.
+	Arrivals string `json:"arrivals,omitempty"`
+	// MaxSessions bounds the journeys' concurrent sessions (0 without
+	// journeys).
+	MaxSessions int `json:"max_sessions,omitempty"`
 }
+
+// Arrival processes (options.arrivals).
+const (
+	// ArrivalsEven sends the requests (or visitors) of the curve at exactly
+	// even spacing.
+	ArrivalsEven = "even"
+	// ArrivalsPoisson spreads each window's planned count at random times
+	// within the window (random gaps, the same count per window).
+	ArrivalsPoisson = "poisson"
+)
+
+// DefaultMaxSessions bounds concurrent journey sessions by default.
+const DefaultMaxSessions = 10000
 
 // Request mixes (options.mix).
 const (
@@ -143,8 +161,12 @@ type Plan struct {
 	Shape string
 	// Curve is the planned rate over time.
 	Curve *Curve
-	// Requests is the compiled request mix.
+	// Requests is the compiled request mix. With journeys it holds every
+	// journey's steps, named "journey/step", and the curve is the arrival
+	// rate of visitors (see Journeys).
 	Requests []*Request
+	// Journeys are the scenario's journeys (nil for a request mix).
+	Journeys []*Journey
 	// SLO is the objective runs are judged by.
 	SLO SLO
 	// Options tune the client and recording.

@@ -18,10 +18,14 @@ import (
 //	{{.User}}           a user id drawn from a pool of options.users ids (1…users)
 //	{{env "NAME"}}      the environment variable NAME (for secrets: tokens, cookies);
 //	                    loading fails, naming it, when it is not set
+//	{{.Vars.token}}     in a journey, the session's variable token, extracted
+//	                    by an earlier step
 //
 // A Vars is not safe for concurrent use; the engine renders under a lock.
 type Vars struct {
-	Seq   uint64
+	Seq uint64
+	// Vars are the session's variables (journeys only).
+	Vars  map[string]string
 	rng   *rand.Rand
 	users int
 }
