@@ -16,7 +16,8 @@ import (
 // waiting as soon as the run is stopped.
 type pacer struct {
 	curve *scenarios.Curve
-	shard Shard // the pacer ticks for this shard's requests only
+	arr   *arrivals // nil: the curve's even times
+	shard Shard     // the pacer ticks for this shard's requests only
 	began time.Time
 	stop  <-chan struct{}
 	timer *time.Timer
@@ -39,7 +40,13 @@ const (
 // shard.Global(hits), at the time the whole plan gives it.
 func (p *pacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 	elapsed := time.Since(p.began)
-	wait, stop := p.curve.Pace(elapsed, p.shard.Global(hits))
+	var wait time.Duration
+	var stop bool
+	if p.arr != nil {
+		wait, stop = p.arr.pace(elapsed, p.shard.Global(hits))
+	} else {
+		wait, stop = p.curve.Pace(elapsed, p.shard.Global(hits))
+	}
 	if stop || wait <= 0 {
 		return 0, stop
 	}

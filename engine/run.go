@@ -185,7 +185,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Meta.Start = &StartInfo{Requested: cfg.StartAt.UTC(), Actual: began.UTC(), Lateness: late, Clock: clockSource()}
 	}
 	tr.warm.start(began)
-	pc := &pacer{curve: plan.Curve, shard: cfg.Shard, began: began, stop: stopPacing}
+	arr := newArrivals(plan)
+	pc := &pacer{curve: plan.Curve, arr: arr, shard: cfg.Shard, began: began, stop: stopPacing}
 	results := atk.Attack(tgt.Targeter(), pc, 0, "")
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
@@ -251,7 +252,7 @@ loop:
 			}
 			req, k := requestIndex(vr.URL)
 			s = Sample{
-				Req: req, Seq: k, Intended: plan.Curve.TimeOf(k),
+				Req: req, Seq: k, Intended: arr.timeOf(k),
 				Sent: vr.Timestamp.Sub(began), Code: int(vr.Code), Err: vr.Error, BytesOut: vr.BytesOut, Header: vr.Headers,
 			}
 			s.End = s.Sent + vr.Latency

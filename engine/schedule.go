@@ -35,6 +35,7 @@ func Schedule(plan *scenarios.Plan, target string, s Shard, fn func(PlannedReque
 		return err
 	}
 	total := plan.Curve.Total()
+	arr := newArrivals(plan)
 	var tgt vegeta.Target
 	for j := uint64(0); ; j++ {
 		k := s.Global(j)
@@ -50,7 +51,7 @@ func Schedule(plan *scenarios.Plan, target string, s Shard, fn func(PlannedReque
 			u = u[:f]
 		}
 		if err := fn(PlannedRequest{
-			K: k, At: plan.Curve.TimeOf(k), Name: t.reqs[i].req.Name,
+			K: k, At: arr.timeOf(k), Name: t.reqs[i].req.Name,
 			Method: tgt.Method, URL: u, Header: tgt.Header, Body: tgt.Body,
 		}); err != nil {
 			return err
