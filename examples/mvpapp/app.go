@@ -60,7 +60,7 @@ func newApp(cfg Config, now func() time.Time) (*App, error) {
 		now:         now,
 		started:     now(),
 		store:       st,
-		sessions:    newSessionStore(cfg.SessionShards, cfg.LoginCost, cfg.AuthWait),
+		sessions:    newSessionStore(cfg.SessionShards, cfg.LoginCost, cfg.LookupCost, cfg.AuthWait),
 		email:       &emailProvider{limit: newBucket(cfg.EmailRate, cfg.EmailBurst, time.Now()), latency: cfg.EmailLatency},
 		assets:      as,
 		staticSlots: make(chan struct{}, cfg.StaticSlots),
@@ -148,12 +148,18 @@ func (a *App) limit(next http.Handler) http.Handler {
 }
 
 func (a *App) handleFeed(w http.ResponseWriter, r *http.Request) {
+	if !a.checkSession(w, r) {
+		return
+	}
 	a.cachedJSON(w, r, "feed", a.cfg.FeedTTL, func(ctx context.Context) (any, error) {
 		return a.store.feed(ctx)
 	})
 }
 
 func (a *App) handleProfile(w http.ResponseWriter, r *http.Request) {
+	if !a.checkSession(w, r) {
+		return
+	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		http.Error(w, fmt.Sprintf("bad profile id %q", r.PathValue("id")), http.StatusBadRequest)
@@ -242,22 +248,35 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL / time.Second)})
-	writeJSON(w, http.StatusOK, map[string]string{"user": c.User})
+	writeJSON(w, http.StatusOK, loginReply{User: c.User, ID: seededID(c.User)})
+}
+
+// loginReply is the body of a successful POST /api/login: the user's name and
+// profile id (/api/profile/{id}).
+type loginReply struct {
+	User string `json:"user"`
+	ID   int    `json:"id"`
 }
 
 // validCredentials accepts the seeded users u1 … uN with SeedPassword. Users
 // created by signup get a row in the database but cannot log in: this stand-in
 // auth service only knows the seeded accounts.
 func (a *App) validCredentials(c credentials) bool {
-	num, ok := strings.CutPrefix(c.User, "u")
+	id := seededID(c.User)
+	return id >= 1 && id <= a.cfg.Users && c.Password == SeedPassword
+}
+
+// seededID returns the id of a seeded user's name ("u123" is 123), or 0.
+func seededID(name string) int {
+	num, ok := strings.CutPrefix(name, "u")
 	if !ok {
-		return false
+		return 0
 	}
 	id, err := strconv.Atoi(num)
-	if err != nil || id < 1 || id > a.cfg.Users || strconv.Itoa(id) != num {
-		return false
+	if err != nil || id < 1 || strconv.Itoa(id) != num {
+		return 0
 	}
-	return c.Password == SeedPassword
+	return id
 }
 
 func (a *App) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -266,20 +285,58 @@ func (a *App) handleMe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not logged in", http.StatusUnauthorized)
 		return
 	}
+	if user, ok := a.session(w, r, ck); ok {
+		writeJSON(w, http.StatusOK, map[string]string{"user": user})
+	}
+}
+
+// checkSession checks the session of a request that sends the session cookie,
+// as the feed and profiles do for a logged-in visitor: an unknown or expired
+// session is answered 401, a busy store 503. A request without the cookie
+// passes untouched (the feed and profiles are public), so request mixes without
+// sessions never reach the session store. It returns false when it has
+// answered the request.
+func (a *App) checkSession(w http.ResponseWriter, r *http.Request) bool {
+	ck, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return true
+	}
+	_, ok := a.session(w, r, ck)
+	return ok
+}
+
+// session looks up the session of cookie ck and returns its user. When the
+// session is unknown, expired or cannot be read, it answers the request and
+// returns false.
+func (a *App) session(w http.ResponseWriter, r *http.Request, ck *http.Cookie) (string, bool) {
 	user, err := a.sessions.lookup(r.Context(), ck.Value, a.now())
 	switch {
+	case err == nil:
+		return user, true
 	case errors.Is(err, errStoreBusy):
 		a.stats.authBusy.Add(1)
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
 	case errors.Is(err, errNoSession):
-		http.Error(w, "not logged in", http.StatusUnauthorized)
-		return
-	case err != nil:
+		a.stats.badSessions.Add(1)
+		http.Error(w, fmt.Sprintf("session %s=%s unknown or expired: log in again", SessionCookie, abbrev(ck.Value)),
+			http.StatusUnauthorized)
+	default:
 		canceled(w, r)
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"user": user})
+	return "", false
+}
+
+// abbrev shortens a session id for an error body: enough to tell sessions
+// apart in a log, not enough to use one.
+func abbrev(id string) string {
+	const keep = 6
+	switch {
+	case id == "":
+		return "(empty)"
+	case len(id) <= keep:
+		return strconv.Quote(id)
+	}
+	return strconv.Quote(id[:keep] + "…")
 }
 
 // signup is the body of POST /api/signup.

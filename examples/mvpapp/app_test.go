@@ -134,21 +134,129 @@ func TestApp_Handler(t *testing.T) {
 	}
 }
 
+// login logs user in and returns the session cookie.
+func login(t *testing.T, a *App, user string) *http.Cookie {
+	t.Helper()
+	rec := do(a.Handler(), "POST", "/api/login", `{"user":"`+user+`","password":"password"}`, nil)
+	cookies := rec.Result().Cookies()
+	if rec.Code != 200 || len(cookies) != 1 || cookies[0].Name != SessionCookie {
+		t.Fatalf("POST /api/login as %s = %d, cookies %v; want 200 and one %s", user, rec.Code, cookies, SessionCookie)
+	}
+	if !cookies[0].HttpOnly || cookies[0].Path != "/" || cookies[0].Value == "" {
+		t.Errorf("session cookie %s; want a value, Path=/ and HttpOnly", cookies[0])
+	}
+	return cookies[0]
+}
+
 func TestApp_Handler_sessionCookie(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, fastConfig())
+	clock := &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	a, err := newApp(fastConfig(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+
 	rec := do(a.Handler(), "POST", "/api/login", `{"user":"u5","password":"password"}`, nil)
-	cookies := rec.Result().Cookies()
-	if len(cookies) != 1 || cookies[0].Name != SessionCookie {
-		t.Fatalf("login cookies = %v; want one %s", cookies, SessionCookie)
+	var reply loginReply
+	if err := json.Unmarshal(rec.Body.Bytes(), &reply); err != nil || reply != (loginReply{User: "u5", ID: 5}) {
+		t.Errorf("login body %q (%v); want user u5, id 5", rec.Body.String(), err)
 	}
-	rec = do(a.Handler(), "GET", "/api/me", "", map[string]string{"Cookie": cookies[0].String()})
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"user":"u5"`) {
-		t.Errorf("GET /api/me with the cookie = %d %q; want 200 with user u5", rec.Code, rec.Body.String())
+	ok := login(t, a, "u5").String()
+	other := login(t, a, "u6").String()
+	forged := SessionCookie + "=0123456789abcdef"
+
+	steps := []struct {
+		advance            time.Duration
+		method, path       string
+		cookie             string
+		wantCode           int
+		wantBody           string // substring
+		wantTiming         string
+		wantBodyNotContain string
+	}{
+		{0, "GET", "/api/me", ok, 200, `"user":"u5"`, "auth app", ""},
+		{0, "GET", "/api/me", other, 200, `"user":"u6"`, "auth app", ""},
+		{0, "GET", "/api/feed", ok, 200, `"returned":20`, "db auth cache=miss app", ""},
+		{0, "GET", "/api/profile/5", ok, 200, `"name":"u5"`, "db auth cache=miss app", ""},
+		{0, "GET", "/api/profile/6", ok, 200, `"name":"u6"`, "db auth cache=miss app", ""},
+		// Without a cookie the feed and profiles are public, as before.
+		{0, "GET", "/api/feed", "", 200, `"returned":20`, "db cache=miss app", ""},
+		{0, "GET", "/api/profile/5", "", 200, `"name":"u5"`, "db cache=miss app", ""},
+		{0, "GET", "/api/feed", "theme=dark", 200, `"returned":20`, "db cache=miss app", ""},
+		// An unknown session is refused, named by its first characters only.
+		{0, "GET", "/api/feed", forged, 401, `session mvp_session="012345…" unknown or expired`, "auth app", "0123456789"},
+		{0, "GET", "/api/profile/5", forged, 401, "unknown or expired", "auth app", ""},
+		{0, "GET", "/api/profile/abc", forged, 401, "unknown or expired", "auth app", ""},
+		{0, "GET", "/api/feed", SessionCookie + "=", 401, "session mvp_session=(empty) unknown", "auth app", ""},
+		{0, "GET", "/api/me", forged, 401, "unknown or expired", "auth app", ""},
+		{0, "GET", "/api/me", "", 401, "not logged in", "app", ""},
+		// Sessions last 24 hours.
+		{23 * time.Hour, "GET", "/api/feed", ok, 200, `"returned":20`, "db auth cache=miss app", ""},
+		{2 * time.Hour, "GET", "/api/feed", ok, 401, "unknown or expired", "auth app", ""},
+		{0, "GET", "/api/feed", "", 200, `"returned":20`, "db cache=miss app", ""},
 	}
-	rec = do(a.Handler(), "GET", "/api/me", "", map[string]string{"Cookie": SessionCookie + "=forged"})
-	if rec.Code != 401 {
-		t.Errorf("GET /api/me with a forged cookie = %d; want 401", rec.Code)
+	for i, s := range steps {
+		clock.Advance(s.advance)
+		var hdr map[string]string
+		if s.cookie != "" {
+			hdr = map[string]string{"Cookie": s.cookie}
+		}
+		rec := do(a.Handler(), s.method, s.path, "", hdr)
+		call := fmt.Sprintf("step %d: %s %s with cookie %q", i, s.method, s.path, s.cookie)
+		if rec.Code != s.wantCode || !strings.Contains(rec.Body.String(), s.wantBody) {
+			t.Errorf("%s = %d %.200q; want %d with %q", call, rec.Code, rec.Body.String(), s.wantCode, s.wantBody)
+		}
+		if s.wantBodyNotContain != "" && strings.Contains(rec.Body.String(), s.wantBodyNotContain) {
+			t.Errorf("%s: body %q repeats the session id", call, rec.Body.String())
+		}
+		if got := strings.Join(timingNames(rec.Header().Get("Server-Timing")), " "); got != s.wantTiming {
+			t.Errorf("%s: Server-Timing components %q; want %q", call, got, s.wantTiming)
+		}
+	}
+	if st := a.Stats(); st.BadSessions != 6 {
+		t.Errorf("Stats().BadSessions = %d; want 6", st.BadSessions)
+	}
+}
+
+func TestApp_Handler_notModified(t *testing.T) {
+	t.Parallel()
+	for _, fixes := range [][]Fix{nil, {FixCDN}} {
+		cfg := fastConfig().WithFixes(fixes...)
+		cfg.StaticSlots, cfg.StaticWait = 1, 50*time.Millisecond
+		a := newTestApp(t, cfg)
+		// Hold the only static slot: a 304 must not need it.
+		a.staticSlots <- struct{}{}
+		tests := []struct {
+			path, ifNoneMatch string
+			want              int
+		}{
+			{"/static/hero.png", HeroETag, 304},
+			{"/static/hero.png", `"hero.png-1"`, 304},
+			{"/static/hero.png", `W/"old", ` + HeroETag, 304},
+			{"/static/hero.png", "*", 304},
+			{"/static/app.js", AppJSETag, 304},
+			{"/", HomeETag, 304},
+			{"/static/app.js", HeroETag, 503},
+			{"/static/hero.png", `W/"hero.png-0"`, 503},
+		}
+		for _, tt := range tests {
+			want := tt.want
+			if want == 503 && cfg.CDN {
+				want = 200 // no slot behind the CDN
+			}
+			rec := do(a.Handler(), "GET", tt.path, "", map[string]string{"If-None-Match": tt.ifNoneMatch})
+			if rec.Code != want {
+				t.Errorf("fixes %v: GET %s If-None-Match %s = %d; want %d", fixes, tt.path, tt.ifNoneMatch, rec.Code, want)
+			}
+			if want == 304 && rec.Body.Len() != 0 {
+				t.Errorf("fixes %v: GET %s: 304 with a %d-byte body", fixes, tt.path, rec.Body.Len())
+			}
+			if rec.Code != 503 && rec.Header().Get("ETag") == "" {
+				t.Errorf("fixes %v: GET %s: no ETag", fixes, tt.path)
+			}
+		}
+		<-a.staticSlots
 	}
 }
 
@@ -472,6 +580,8 @@ func TestApp_Handler_limits(t *testing.T) {
 		// refusedFirst: the resource is held three times as long as the other
 		// request may wait for it, so the refusal answers first.
 		refusedFirst bool
+		// session: both requests send the session cookie of one login.
+		session bool
 	}{
 		{
 			name:   "database",
@@ -483,6 +593,12 @@ func TestApp_Handler_limits(t *testing.T) {
 			name:   "auth",
 			tweak:  func(c *Config) { c.LoginCost, c.AuthWait = 300*time.Millisecond, 100*time.Millisecond },
 			method: "POST", path: "/api/login", body: `{"user":"u1","password":"password"}`,
+			wantCode: 503, wantBody: "session store busy: lock not acquired within 100ms\n", refusedFirst: true,
+		},
+		{
+			name:   "auth lookups",
+			tweak:  func(c *Config) { c.LookupCost, c.AuthWait = 300*time.Millisecond, 100*time.Millisecond },
+			method: "GET", path: "/api/feed", session: true,
 			wantCode: 503, wantBody: "session store busy: lock not acquired within 100ms\n", refusedFirst: true,
 		},
 		{
@@ -512,10 +628,14 @@ func TestApp_Handler_limits(t *testing.T) {
 			cfg := fastConfig()
 			tt.tweak(&cfg)
 			a := newTestApp(t, cfg)
+			var hdr map[string]string
+			if tt.session {
+				hdr = map[string]string{"Cookie": login(t, a, "u1").String()}
+			}
 			// Both start at once; whichever takes the resource first wins.
 			results := make(chan *httptest.ResponseRecorder, 2)
 			for range 2 {
-				go func() { results <- do(a.Handler(), tt.method, tt.path, tt.body, nil) }()
+				go func() { results <- do(a.Handler(), tt.method, tt.path, tt.body, hdr) }()
 			}
 			first := <-results
 			// While the layer is full, /healthz still answers.

@@ -17,14 +17,17 @@ var errStoreBusy = errors.New("session store busy")
 var errNoSession = errors.New("no such session")
 
 // sessionStore keeps sessions in process, in shards that each have one lock.
-// With one shard every login in the process queues on the same lock.
+// With one shard every login and every session lookup in the process queues on
+// the same lock: a login holds it for the login cost, a lookup for the lookup
+// cost.
 //
 // The lock is a one-slot channel rather than a sync.Mutex so that waiting for it
 // can give up after Config.AuthWait.
 type sessionStore struct {
-	shards []sessionShard
-	cost   time.Duration
-	wait   time.Duration
+	shards     []sessionShard
+	cost       time.Duration // a login's hold on the lock
+	lookupCost time.Duration // a lookup's hold on the lock
+	wait       time.Duration
 }
 
 type sessionShard struct {
@@ -40,8 +43,8 @@ type session struct {
 // sessionTTL is how long a session lasts.
 const sessionTTL = 24 * time.Hour
 
-func newSessionStore(shards int, cost, wait time.Duration) *sessionStore {
-	s := &sessionStore{shards: make([]sessionShard, shards), cost: cost, wait: wait}
+func newSessionStore(shards int, cost, lookupCost, wait time.Duration) *sessionStore {
+	s := &sessionStore{shards: make([]sessionShard, shards), cost: cost, lookupCost: lookupCost, wait: wait}
 	for i := range s.shards {
 		s.shards[i] = sessionShard{lock: make(chan struct{}, 1), sessions: make(map[string]session)}
 	}
@@ -77,9 +80,11 @@ func (s *sessionStore) create(ctx context.Context, user string, now time.Time) (
 	return id, nil
 }
 
-// lookup returns the user of session id. It fails with errNoSession if the
-// session does not exist or has expired, and with errStoreBusy (wrapped) if the
-// shard's lock is not free within the wait. The time spent is added to the
+// lookup returns the user of session id. It holds the shard's lock for the
+// lookup cost, so one shard serves at most 1/lookupCost lookups/s, fewer when
+// logins take the lock too. It fails with errNoSession if the session does not
+// exist or has expired, and with errStoreBusy (wrapped) if the shard's lock is
+// not free within the wait. The time spent, waiting included, is added to the
 // request's auth timing.
 func (s *sessionStore) lookup(ctx context.Context, id string, now time.Time) (string, error) {
 	t := timingFrom(ctx)
@@ -91,6 +96,9 @@ func (s *sessionStore) lookup(ctx context.Context, id string, now time.Time) (st
 		return "", err
 	}
 	defer func() { <-sh.lock }()
+	if err := sleep(ctx, s.lookupCost); err != nil {
+		return "", fmt.Errorf("read session: %w", err)
+	}
 	ss, ok := sh.sessions[id]
 	if !ok || now.After(ss.expires) {
 		return "", errNoSession

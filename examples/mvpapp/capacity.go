@@ -26,7 +26,8 @@ const (
 )
 
 // Mix is a request mix: the relative weight of each endpoint. Weights need not
-// sum to 1; shares are weight/total.
+// sum to 1; shares are weight/total. Written per visitor (LaunchJourneysMix),
+// the weights are requests per visitor and Total is a visitor's request count.
 type Mix struct {
 	Home    float64 // GET /
 	AppJS   float64 // GET /static/app.js
@@ -35,6 +36,14 @@ type Mix struct {
 	Profile float64 // GET /api/profile/{id}
 	Login   float64 // POST /api/login
 	Signup  float64 // POST /api/signup
+
+	// SessionFeed and SessionProfile are feeds and profiles sent with the
+	// session cookie of a login: each also looks the session up.
+	SessionFeed    float64
+	SessionProfile float64
+	// NotModified are static files revalidated with their ETag
+	// (If-None-Match): 304, no body, no static slot.
+	NotModified float64
 }
 
 // ProductHuntMix returns the mix of examples/producthunt.yaml (weights sum to 100).
@@ -42,17 +51,48 @@ func ProductHuntMix() Mix {
 	return Mix{Home: 10, AppJS: 8, Hero: 4, Feed: 30, Profile: 30, Login: 12, Signup: 6}
 }
 
-func (m Mix) total() float64 {
-	return m.Home + m.AppJS + m.Hero + m.Feed + m.Profile + m.Login + m.Signup
+// LaunchJourneysMix returns the requests of an average visitor of
+// examples/launch-journeys.yaml when every visitor completes their journey
+// (weights are requests per visitor; they sum to 8):
+//
+//	member    (3 in 4)  GET /, app.js and hero.png revalidated (304), login,
+//	                    feed ×3 and their own profile with the session cookie
+//	newcomer  (1 in 4)  GET /, app.js, hero.png, signup, feed ×3 and the new
+//	                    profile, without a session (signup does not log in)
+func LaunchJourneysMix() Mix {
+	const member, newcomer = 0.75, 0.25
+	return Mix{
+		Home:           member + newcomer,
+		NotModified:    2 * member,
+		Login:          member,
+		SessionFeed:    3 * member,
+		SessionProfile: member,
+		AppJS:          newcomer,
+		Hero:           newcomer,
+		Signup:         newcomer,
+		Feed:           3 * newcomer,
+		Profile:        newcomer,
+	}
+}
+
+// Total returns the sum of the weights: the requests per visitor of a mix
+// written per visitor.
+func (m Mix) Total() float64 {
+	return m.Home + m.AppJS + m.Hero + m.Feed + m.Profile + m.Login + m.Signup +
+		m.SessionFeed + m.SessionProfile + m.NotModified
 }
 
 // share returns the mix normalised so that the weights sum to 1.
 func (m Mix) share() Mix {
-	t := m.total()
+	t := m.Total()
 	if t <= 0 {
 		return Mix{}
 	}
-	return Mix{m.Home / t, m.AppJS / t, m.Hero / t, m.Feed / t, m.Profile / t, m.Login / t, m.Signup / t}
+	return Mix{
+		Home: m.Home / t, AppJS: m.AppJS / t, Hero: m.Hero / t, Feed: m.Feed / t, Profile: m.Profile / t,
+		Login: m.Login / t, Signup: m.Signup / t,
+		SessionFeed: m.SessionFeed / t, SessionProfile: m.SessionProfile / t, NotModified: m.NotModified / t,
+	}
 }
 
 // Breakpoint is the total request rate of a mix at which one layer saturates.
@@ -74,6 +114,10 @@ type Capacities struct {
 	DB float64
 	// Auth is logins/s: SessionShards/LoginCost.
 	Auth float64
+	// Lookups is session lookups/s without logins: SessionShards/LookupCost.
+	// Logins and lookups share the shards' locks: the auth breakpoint is where
+	// their lock time per second reaches SessionShards.
+	Lookups float64
 	// Email is synchronous signups/s: EmailRate (+Inf with Queue: the email is
 	// sent in the background and the request path does not wait for it).
 	Email float64
@@ -121,6 +165,24 @@ func (c Capacities) Of(l Layer) (Breakpoint, bool) {
 //	backend     128 slots / 91 ms mean request → R ≈ 1,410
 func (c Config) Capacity() Capacities { return c.CapacityUnder(ProductHuntMix()) }
 
+// JourneyCapacity returns the designed capacities of c under
+// LaunchJourneysMix, in req/s; a visitor makes LaunchJourneysMix().Total() = 8
+// requests, so visitors/s are the rates divided by 8.
+//
+// With DefaultConfig (V is visitors/s):
+//
+//	database    57.1 queries/s; a visitor needs 3 feeds × 2 + 1 profile + 0.25 signup = 7.25 queries → V = 7.9  (R = 63)
+//	auth        1 lock; a visitor holds it 0.75 × (70 ms login + 4 × 10 ms lookups) = 82.5 ms     → V = 12.1 (R = 97)
+//	third-party 6 emails/s; 0.25 signups per visitor                                            → V = 24   (R = 192)
+//	frontend    1 slot; 0.7 ms + 0.25 × (16 + 120) ms = 34.7 ms per visitor (members get 304s)  → V = 28.8 (R = 231)
+//	backend     128 slots / 83 ms mean request                                                  → V ≈ 193
+//
+// With the cache fix the feeds cost no query and a visitor needs 1 profile
+// (a cold cache: each visitor reads a different one) + 0.25 signup = 1.25
+// queries: the database moves to V = 45.7, and the session store, at V = 12.1,
+// breaks first. The sessions fix (32 shards) moves auth to V = 388.
+func (c Config) JourneyCapacity() Capacities { return c.CapacityUnder(LaunchJourneysMix()) }
+
 // CapacityUnder returns the designed capacities of c under the mix m.
 func (c Config) CapacityUnder(m Mix) Capacities {
 	s := m.share()
@@ -132,8 +194,9 @@ func (c Config) CapacityUnder(m Mix) Capacities {
 	if c.Cache {
 		feedQ = 0 // one miss per FeedTTL, whatever the rate
 	}
-	dbQPerReq := s.Feed*feedQ + s.Profile*profileQ + s.Signup*1
-	dbBound := s.Feed + s.Profile + s.Signup
+	feeds, profiles := s.Feed+s.SessionFeed, s.Profile+s.SessionProfile
+	dbQPerReq := feeds*feedQ + profiles*profileQ + s.Signup*1
+	dbBound := feeds + profiles + s.Signup
 	out.DBQueries = rate(float64(c.dbPool()), c.DBLatency)
 	out.DB = inf
 	if dbQPerReq > 0 {
@@ -152,11 +215,20 @@ func (c Config) CapacityUnder(m Mix) Capacities {
 		}
 	}
 
-	// Auth: each shard's lock serves 1/LoginCost logins/s.
+	// Auth: each shard's lock serves 1/LoginCost logins/s or 1/LookupCost
+	// lookups/s; logins and lookups share it.
 	out.Auth = rate(float64(c.SessionShards), c.LoginCost)
-	if s.Login > 0 {
+	out.Lookups = rate(float64(c.SessionShards), c.LookupCost)
+	lookups := s.SessionFeed + s.SessionProfile
+	lockPerReq := s.Login*c.LoginCost.Seconds() + lookups*c.LookupCost.Seconds()
+	switch {
+	case lookups == 0 && s.Login > 0:
 		out.Breakpoints = append(out.Breakpoints, Breakpoint{LayerAuth, out.Auth / s.Login,
 			fmt.Sprintf("%d lock(s) / %s = %.1f logins/s; logins are %.0f%%", c.SessionShards, c.LoginCost, out.Auth, 100*s.Login)})
+	case lockPerReq > 0:
+		out.Breakpoints = append(out.Breakpoints, Breakpoint{LayerAuth, float64(c.SessionShards) / lockPerReq,
+			fmt.Sprintf("%d lock(s); %.1f lock-ms per request: logins %.1f%% × %s, lookups %.1f%% × %s",
+				c.SessionShards, 1000*lockPerReq, 100*s.Login, c.LoginCost, 100*lookups, c.LookupCost)})
 	}
 
 	// Frontend: slot-seconds per request of the mix.
@@ -181,8 +253,9 @@ func (c Config) CapacityUnder(m Mix) Capacities {
 	}
 	mean := s.Home*home.Seconds() + s.AppJS*js.Seconds() + s.Hero*hero.Seconds() +
 		s.Feed*feedDB.Seconds() + s.Profile*profileDB.Seconds() +
+		s.SessionFeed*(feedDB+c.LookupCost).Seconds() + s.SessionProfile*(profileDB+c.LookupCost).Seconds() +
 		s.Login*c.LoginCost.Seconds() + s.Signup*(c.DBLatency+email).Seconds() +
-		(s.Home+s.AppJS+s.Hero+s.Feed+s.Profile+s.Login+s.Signup)*c.AppLatency.Seconds()
+		s.Total()*c.AppLatency.Seconds()
 	out.InFlight = c.maxInFlight()
 	out.MeanLatency = time.Duration(mean * float64(time.Second))
 	out.Backend = inf
@@ -235,8 +308,8 @@ func (c Config) Describe() string {
 		cache = fmt.Sprintf("feed %s, profile %s", c.FeedTTL, c.ProfileTTL)
 	}
 	fmt.Fprintf(&b, "  cache       %s\n", cache)
-	fmt.Fprintf(&b, "  auth        %d shard(s), %s per login, wait %s: %.1f logins/s\n",
-		c.SessionShards, c.LoginCost, c.AuthWait, capa.Auth)
+	fmt.Fprintf(&b, "  auth        %d shard(s), %s per login, %s per session lookup, wait %s: %.1f logins/s or %.1f lookups/s\n",
+		c.SessionShards, c.LoginCost, c.LookupCost, c.AuthWait, capa.Auth, capa.Lookups)
 	mode := "synchronous"
 	if c.Queue {
 		mode = fmt.Sprintf("queued (%d)", c.QueueSize)

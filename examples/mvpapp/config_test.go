@@ -275,3 +275,68 @@ func TestAssets_sizes(t *testing.T) {
 		t.Errorf("staticCost behind the CDN is not zero")
 	}
 }
+
+func TestConfig_JourneyCapacity(t *testing.T) {
+	t.Parallel()
+	perVisitor := LaunchJourneysMix().Total()
+	if perVisitor != 8 {
+		t.Fatalf("LaunchJourneysMix().Total() = %v; want 8 requests per visitor", perVisitor)
+	}
+	// Visitors/s at which each layer saturates (see JourneyCapacity).
+	type want struct {
+		layer    Layer
+		visitors float64
+	}
+	lock := 0.75 * (0.070 + 4*0.010)
+	static := (homeHTMLSize + 0.25*appJSSize + 0.25*heroPNGSize) / 3e6
+	tests := []struct {
+		name  string
+		cfg   Config
+		order []want // the first layers, in order
+	}{
+		{"default", DefaultConfig(), []want{
+			{LayerDatabase, 4 / 0.070 / 7.25}, {LayerAuth, 1 / lock}, {LayerThirdParty, 6 / 0.25}, {LayerFrontend, 1 / static}}},
+		{"cache", DefaultConfig().WithFixes(FixCache), []want{
+			{LayerAuth, 1 / lock}, {LayerThirdParty, 6 / 0.25}, {LayerFrontend, 1 / static}, {LayerDatabase, 4 / 0.070 / 1.25}}},
+		{"cache+sessions", DefaultConfig().WithFixes(FixCache, FixSessions), []want{
+			{LayerThirdParty, 6 / 0.25}, {LayerFrontend, 1 / static}, {LayerDatabase, 4 / 0.070 / 1.25}}},
+	}
+	for _, tt := range tests {
+		c := tt.cfg.JourneyCapacity()
+		for i, w := range tt.order {
+			if i >= len(c.Breakpoints) {
+				t.Errorf("%s: JourneyCapacity().Breakpoints = %v; want at least %d", tt.name, c.Breakpoints, len(tt.order))
+				break
+			}
+			got := c.Breakpoints[i]
+			if got.Layer != w.layer || !near(got.Rate/perVisitor, w.visitors) {
+				t.Errorf("%s: Breakpoints[%d] = %s at %.2f visitors/s (%s); want %s at %.2f",
+					tt.name, i, got.Layer, got.Rate/perVisitor, got.Detail, w.layer, w.visitors)
+			}
+		}
+	}
+	// The margins the journey example relies on: without the cache the
+	// database breaks well before the session store, with it the session
+	// store breaks well before the database and the next layer.
+	plain, cached := DefaultConfig().JourneyCapacity(), DefaultConfig().WithFixes(FixCache).JourneyCapacity()
+	db, _ := plain.Of(LayerDatabase)
+	auth, _ := plain.Of(LayerAuth)
+	cdb, _ := cached.Of(LayerDatabase)
+	if auth.Rate < 1.4*db.Rate || cdb.Rate < 3*auth.Rate || cached.Breakpoints[1].Rate < 1.8*auth.Rate {
+		t.Errorf("margins: database %.1f, auth %.1f, cached database %.1f, second with cache %.1f (req/s); want auth ≥ 1.4× database, cached database ≥ 3× auth, second ≥ 1.8× auth",
+			db.Rate, auth.Rate, cdb.Rate, cached.Breakpoints[1].Rate)
+	}
+	if c := DefaultConfig().JourneyCapacity(); !near(c.Lookups, 100) {
+		t.Errorf("JourneyCapacity().Lookups = %.1f; want 100 lookups/s", c.Lookups)
+	}
+	// Request mixes without sessions never look one up: their designed
+	// capacities do not depend on LookupCost.
+	slow := DefaultConfig()
+	slow.LookupCost = time.Second
+	for name, m := range map[string]Mix{"ProductHunt": ProductHuntMix(), "profiles": {Profile: 1}} {
+		a, b := DefaultConfig().CapacityUnder(m), slow.CapacityUnder(m)
+		if !slices.Equal(a.Breakpoints, b.Breakpoints) {
+			t.Errorf("%s mix: breakpoints depend on LookupCost: %v vs %v", name, a.Breakpoints, b.Breakpoints)
+		}
+	}
+}

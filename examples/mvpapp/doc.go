@@ -12,11 +12,28 @@
 //	GET  /api/feed            20 newest posts + a count: 2 queries           database
 //	GET  /api/profile/{id}    one user (404 if unknown): 1 query             database
 //	POST /api/login           {"user":"u123","password":"password"}          auth
-//	                          200 + cookie, 401 for bad credentials
+//	                          200 {"user":"u123","id":123} + session cookie,
+//	                          401 for bad credentials
 //	POST /api/signup          {"user":"ann","email":"ann@example.com"}       database + third-party
 //	                          1 insert, then the welcome email: 201 (202 with the queue fix)
 //	GET  /api/me              the session's user (cookie from login)         auth
 //	GET  /healthz             "ok", outside the in-flight limit
+//
+// # Sessions
+//
+// A login stores a session and sets the cookie mvp_session (HttpOnly, Path=/).
+// The feed and profiles are public, but a request that sends the cookie has
+// its session looked up first, as a logged-in visitor's would: an unknown or
+// expired session is answered 401 ("session mvp_session="3f2a91…" unknown or
+// expired: log in again"), and each lookup holds the session shard's lock for
+// LookupCost, like a login holds it for LoginCost. Requests without the cookie,
+// as in every request-mix scenario, never touch the session store, so their
+// capacities do not change; journeys (examples/launch-journeys.yaml) carry
+// the cookie from login to the next steps and load the store with lookups.
+//
+// Static files carry a weak ETag (HomeETag, AppJSETag, HeroETag): a request
+// that sends it back in If-None-Match gets 304 Not Modified with no body and
+// no static slot, as a returning visitor's browser revalidating its cache.
 //
 // The database is SQLite (modernc.org/sqlite, pure Go) in a temporary file in
 // WAL mode, so that readers run in parallel with the one writer; Close removes
@@ -60,6 +77,19 @@
 //	          breaks the request path
 //	sessions  32 session shards: auth at R ≈ 3,800
 //	scale     4 instances: 4× the database pool and the in-flight slots
+//
+// Under the launch journeys (LaunchJourneysMix: 8 requests per visitor, 3 in 4
+// visitors log in and read the feed three times and a profile with their
+// session; see Config.JourneyCapacity), DefaultConfig breaks at these visitor
+// rates:
+//
+//	database     7.25 queries per visitor                                        V ≈ 7.9/s
+//	auth         0.75 × (70 ms login + 4 × 10 ms lookups) = 82.5 lock-ms/visitor  V ≈ 12.1/s
+//	third-party  0.25 signups per visitor                                        V = 24/s
+//	frontend     34.7 slot-ms per visitor (members revalidate: 304)              V ≈ 28.8/s
+//
+// With the cache fix the database needs 1.25 queries per visitor (V ≈ 45.7/s)
+// and the session store breaks first.
 //
 // EmailWeakest, SessionsWeakest and InFlightWeakest are configs where one other
 // layer breaks first, at about 2× baseline (R ≈ 40), with the rest at R ≥ 100.

@@ -182,6 +182,8 @@ type counters struct {
 	overloaded    atomic.Int64
 	dbExhausted   atomic.Int64
 	authBusy      atomic.Int64
+	badSessions   atomic.Int64
+	notModified   atomic.Int64
 	staticBusy    atomic.Int64
 	cacheHits     atomic.Int64
 	cacheMisses   atomic.Int64
@@ -199,6 +201,8 @@ type Stats struct {
 	Overloaded    int64 // 503s from the in-flight limit
 	DBExhausted   int64 // 503s because no database connection freed in time
 	AuthBusy      int64 // 503s because the session-store lock was not free in time
+	BadSessions   int64 // 401s for an unknown or expired session cookie
+	NotModified   int64 // 304s for a static file the client already has
 	StaticBusy    int64 // 503s because no static slot freed in time
 	CacheHits     int64 // reads answered from the cache
 	CacheMisses   int64 // reads that went to the database
@@ -215,6 +219,8 @@ func (c *counters) snapshot() Stats {
 		Overloaded:    c.overloaded.Load(),
 		DBExhausted:   c.dbExhausted.Load(),
 		AuthBusy:      c.authBusy.Load(),
+		BadSessions:   c.badSessions.Load(),
+		NotModified:   c.notModified.Load(),
 		StaticBusy:    c.staticBusy.Load(),
 		CacheHits:     c.cacheHits.Load(),
 		CacheMisses:   c.cacheMisses.Load(),

@@ -224,7 +224,7 @@ func mixTargets(base string, m Mix, users, n int) []vegeta.Target {
 				Body: fmt.Appendf(nil, `{"user":"new%d","email":"new%d@example.com"}`, i, i)}
 		}},
 	}
-	total := m.total()
+	total := m.Total()
 	out := make([]vegeta.Target, 0, n)
 	for i := range n {
 		var best *kind
