@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
@@ -24,6 +25,15 @@ const (
 	// MaxYAMLNodes is the most YAML nodes a scenario may hold once its
 	// aliases are expanded (each alias counts as the nodes it stands for).
 	MaxYAMLNodes = 100_000
+	// MaxJourneys is the most journeys a scenario may hold.
+	MaxJourneys = 100
+	// MaxSteps is the most steps a journey may hold. Every step is recorded
+	// apart, so memory grows with windows × steps.
+	MaxSteps = 100
+	// MaxExtracts is the most variables one step may extract.
+	MaxExtracts = 32
+	// MaxThink is the longest think time after a step.
+	MaxThink = time.Hour
 )
 
 // SizeError is returned when a file is larger than a bound.

@@ -26,6 +26,8 @@ var fuzzSeeds = []string{
 	"baseline: 10\nshape: burst\nstages: []\nrequests:\n  - {url: /, weight: 0}\n",
 	"baseline: 10\nshape: nope\nrequests:\n  - url: /{{.Nope}}\n    method: FETCH\n",
 	"baseline: 5x\nstages:\n  - ramp: {to: -5, duration: 1s}\nrequests: []\n",
+	"baseline: 10\nshape: burst\njourneys:\n  - name: visit\n    weight: 2\n    steps:\n      - {url: /, think: 1s-2s}\n      - name: login\n        method: POST\n        url: /login\n        body: '{\"u\": {{.User}}}'\n        extract: {token: {json: a.0.b}, sid: {cookie: sid}, id: {regex: 'id=(\\d+)'}, e: {header: ETag}}\n      - {url: '/feed/{{.Vars.id}}', headers: {Authorization: 'Bearer {{.Vars.token}}'}}\n  - name: b\n    cookies: false\n    steps: [{url: /}]\noptions: {arrivals: poisson, mix: interleaved, max_sessions: 10}\n",
+	"baseline: 10\nshape: burst\njourneys:\n  - name: a/b\n    steps:\n      - {url: '/{{.Vars.x}}', weight: 1, think: 2h}\n      - {url: /, extract: {2x: {}, y: {json: a, regex: '('}}}\nrequests:\n  - url: /\n",
 	"shape: [a]\n",
 	"requests: !!seq\n",
 	"a: &a [*a, *a]\n",
@@ -107,6 +109,24 @@ func FuzzLoadScenario(f *testing.F) {
 		}
 		if len(p.Requests) == 0 {
 			t.Fatalf("Parse: no requests; want at least one")
+		}
+		// Journeys: every step is one request of the plan, in order, and
+		// the steps' weights are the journeys' shares of arrivals.
+		k, share := 0, 0.0
+		for _, j := range p.Journeys {
+			if len(j.Steps) == 0 || j.Weight <= 0 || strings.Contains(j.Name, "/") {
+				t.Fatalf("Parse: journey %+v; want steps, weight > 0, no slash in the name", j)
+			}
+			for _, st := range j.Steps {
+				if st.Req != k || p.Requests[k] != st.Request || !strings.HasPrefix(st.Request.Name, j.Name+"/") {
+					t.Fatalf("Parse: journey %s step %d = %+v; want Plan.Requests[%d], named %s/…", j.Name, k, st, k, j.Name)
+				}
+				k++
+			}
+			share += j.Steps[0].Request.Weight
+		}
+		if p.Journeys != nil && (k != len(p.Requests) || math.Abs(share-1) > 1e-9) {
+			t.Fatalf("Parse: %d steps for %d requests, shares adding up to %v; want every request a step, shares adding up to 1", k, len(p.Requests), share)
 		}
 	})
 }

@@ -40,6 +40,14 @@ const (
 	multiplePattern = `^\s*` + numberRE + `\s*[xX]\s*$`
 	// fractionPattern is a percentage ("1%") or a fraction ("0.01").
 	fractionPattern = `^\s*` + numberRE + `\s*%?\s*$`
+	// goDurationRE is Go's time.ParseDuration syntax, unit required.
+	goDurationRE = `(0|[+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)`
+	// thinkPattern is a think time: a duration or a range "1s-5s".
+	thinkPattern = `^\s*` + goDurationRE + `(\s*-\s*` + goDurationRE + `)?\s*$`
+	// varNamePattern is a session variable's name.
+	varNamePattern = `^[A-Za-z_][A-Za-z0-9_]*$`
+	// journeyNamePattern refuses an empty name and a slash.
+	journeyNamePattern = `^[^/]*[^/\s][^/]*$`
 	// methodPattern is an HTTP method the loader knows, in any case.
 	methodPattern = `^([Gg][Ee][Tt]|[Hh][Ee][Aa][Dd]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee]|[Oo][Pp][Tt][Ii][Oo][Nn][Ss])$`
 	// headerNamePattern refuses what the loader refuses in a header name.
@@ -178,22 +186,48 @@ func refine(root *jsonschema.Schema) error {
 	stage.MinProperties, stage.MaxProperties = one(1), one(1)
 	stage.Description = "One stage of the curve: exactly one of ramp, hold, spike, decay, wave."
 
-	req := get(root, "requests", "[]")
-	get(root, "requests").MinItems = one(1)
-	get(req, "url").MinLength = one(1)
-	m := get(req, "method")
-	m.Pattern = methodPattern
-	m.Examples = []any{"GET", "POST"}
+	// A scenario has requests or journeys, not both.
+	root.OneOf = []*jsonschema.Schema{{Required: []string{"requests"}}, {Required: []string{"journeys"}}}
 	var layers []any
 	for _, l := range layerNames {
 		layers = append(layers, l)
 	}
-	get(req, "layer").Enum = layers
-	w := get(req, "weight")
-	w.Minimum = "0"
-	st := get(req, "expect", "[]")
-	st.Minimum, st.Maximum = "100", "599"
-	get(req, "headers").PropertyNames = &jsonschema.Schema{Pattern: headerNamePattern}
+	request := func(req *jsonschema.Schema) {
+		get(req, "url").MinLength = one(1)
+		m := get(req, "method")
+		m.Pattern = methodPattern
+		m.Examples = []any{"GET", "POST"}
+		get(req, "layer").Enum = layers
+		st := get(req, "expect", "[]")
+		st.Minimum, st.Maximum = "100", "599"
+		get(req, "headers").PropertyNames = &jsonschema.Schema{Pattern: headerNamePattern}
+	}
+	req := get(root, "requests", "[]")
+	get(root, "requests").MinItems = one(1)
+	request(req)
+	get(req, "weight").Minimum = "0"
+
+	// Journeys: named, weighted > 0, steps without weights.
+	js := get(root, "journeys")
+	js.MinItems, js.MaxItems = one(1), one(MaxJourneys)
+	j := get(js, "[]")
+	get(j, "name").Pattern = journeyNamePattern
+	get(j, "weight").ExclusiveMinimum = "0"
+	steps := get(j, "steps")
+	steps.MinItems, steps.MaxItems = one(1), one(MaxSteps)
+	step := get(steps, "[]")
+	request(step)
+	get(step, "weight") // present before it is removed
+	step.Properties.Delete("weight")
+	get(step, "think").Pattern = thinkPattern
+	ex := get(step, "extract")
+	ex.PropertyNames = &jsonschema.Schema{Pattern: varNamePattern}
+	ex.MaxProperties = one(MaxExtracts)
+	exv := get(ex, "{}")
+	exv.MinProperties, exv.MaxProperties = one(1), one(1)
+	exv.Description = "Where the variable comes from: exactly one of json, header, cookie, regex."
+	ms := get(root, "options", "max_sessions")
+	ms.Minimum, ms.Maximum = "1", json.Number(fmt.Sprint(MaxMaxSessions))
 
 	sus := get(root, "slo", "sustain")
 	sus.Minimum, sus.Maximum = "0", "600"

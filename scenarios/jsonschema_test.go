@@ -154,6 +154,9 @@ var schemaAccepted = []string{
 	"baseline: 10\nshape: burst\nrequests:\n  - url: /\noptions: {window: 100ms, connections: 100000, timeout: 10m, keep_alive: false, http2: true, insecure: true, seed: -3, users: 5}\n",
 	"baseline: 10\nshape: burst\nrequests:\n  - url: /\nabort: {error_rate: 50%, p95: 10x, for: 5s}\ngate: {survive: 5x, min_capacity: 30, max_regression: 10%}\n",
 	"baseline: 10\nshape: burst\nrequests:\n  - url: /\nabort: {p95: 2s}\n",
+	"baseline: 10\nshape: burst\nrequests:\n  - url: /\noptions: {arrivals: poisson, mix: interleaved}\n",
+	"baseline: 10\nshape: burst\njourneys:\n  - name: j\n    steps: [{url: /}]\n",
+	"baseline: 10\nshape: burst\njourneys:\n  - name: sign up\n    weight: 0.5\n    cookies: false\n    steps:\n      - {url: /, think: 1s-3s, layer: frontend, expect: [200]}\n      - name: login\n        method: post\n        url: /login\n        headers: {Content-Type: application/json}\n        body: '{\"u\": {{.User}}}'\n        extract:\n          token: {json: a.0.b}\n          _sid: {cookie: sid}\n          Etag2: {header: ETag}\n          id: {regex: 'id=(\\d+)'}\n        think: 500ms\n      - {url: '/feed/{{.Vars.id}}', think: '0 - 1m'}\n  - name: b\n    steps: [{url: /}]\noptions: {max_sessions: 1, arrivals: even}\n",
 }
 
 // schemaRejected are scenarios the loader refuses for a reason that needs
@@ -199,6 +202,25 @@ var schemaRejected = []struct{ name, src string }{
 	{"negative connections", "baseline: 10\nshape: burst\nrequests:\n  - url: /\noptions:\n  connections: -1\n"},
 	{"negative users", "baseline: 10\nshape: burst\nrequests:\n  - url: /\noptions:\n  users: -1\n"},
 	{"abort p95 not a latency", "baseline: 10\nshape: burst\nrequests:\n  - url: /\nabort: {p95: soon}\n"},
+	{"unknown arrivals", "baseline: 10\nshape: burst\nrequests:\n  - url: /\noptions: {arrivals: bursty}\n"},
+	{"requests and journeys", "baseline: 10\nshape: burst\nrequests:\n  - url: /\njourneys:\n  - {name: j, steps: [{url: /}]}\n"},
+	{"empty journeys", "baseline: 10\nshape: burst\njourneys: []\n"},
+	{"journey without name", "baseline: 10\nshape: burst\njourneys:\n  - steps: [{url: /}]\n"},
+	{"slash in journey name", "baseline: 10\nshape: burst\njourneys:\n  - {name: a/b, steps: [{url: /}]}\n"},
+	{"zero journey weight", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, weight: 0, steps: [{url: /}]}\n"},
+	{"no steps", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: []}\n"},
+	{"unknown journey field", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, think: 1s, steps: [{url: /}]}\n"},
+	{"step weight", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, weight: 2}]}\n"},
+	{"step without url", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{method: GET}]}\n"},
+	{"bad step method", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, method: FETCH}]}\n"},
+	{"bad step layer", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, layer: cache}]}\n"},
+	{"bad think", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, think: soon}]}\n"},
+	{"bare-number think", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, think: '5'}]}\n"},
+	{"bad variable name", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, extract: {2fa: {header: X}}}]}\n"},
+	{"no extract source", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, extract: {a: {}}}]}\n"},
+	{"two extract sources", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, extract: {a: {json: a, header: X}}}]}\n"},
+	{"unknown extract source", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /, extract: {a: {xpath: a}}}]}\n"},
+	{"zero max_sessions", "baseline: 10\nshape: burst\njourneys:\n  - {name: j, steps: [{url: /}]}\noptions: {max_sessions: 0}\n"},
 }
 
 // TestJSONSchema_AgreesWithLoader validates scenarios against the schema in

@@ -387,8 +387,15 @@ func (v *validator) resolve(sc Scenario, ov Overrides) *Plan {
 			p.Curve = c
 		}
 	}
-	p.Options = v.options(sc.Options)
-	p.Requests = v.requests(sc.Requests, p.Options)
+	p.Options = v.options(sc.Options, sc.Journeys != nil)
+	switch {
+	case sc.Journeys != nil && sc.Requests != nil:
+		v.errf("journeys", "give either requests or journeys, not both")
+	case sc.Journeys != nil:
+		p.Requests, p.Journeys = v.journeys(sc.Journeys, p.Options)
+	default:
+		p.Requests = v.requests(sc.Requests, p.Options)
+	}
 	p.SLO = v.slo(sc.SLO, p.Requests)
 	p.Abort = v.abort(sc.Abort, p.SLO)
 	p.Gate = v.gate(sc.Gate, p.Baseline)
@@ -617,7 +624,7 @@ func (v *validator) shape(sc Scenario, p *Plan) []Segment {
 	return segs
 }
 
-func (v *validator) options(o OptionsSpec) Options {
+func (v *validator) options(o OptionsSpec, journeys bool) Options {
 	out := Options{
 		Timeout: DefaultTimeout, Connections: DefaultConnections, KeepAlive: true,
 		HTTP2: o.HTTP2, Insecure: o.Insecure, Window: DefaultWindow, Seed: DefaultSeed, Users: DefaultUsers,
@@ -656,52 +663,52 @@ func (v *validator) options(o OptionsSpec) Options {
 		}
 		out.Users = o.Users
 	}
-	switch o.Mix {
-	case "", MixRandom:
-		out.Mix = MixRandom
-	case MixInterleaved:
-		out.Mix = MixInterleaved
-	default:
-		v.errf("options.mix", "must be random or interleaved, got %q", o.Mix)
-	}
-	switch o.Redirects {
-	case "", RedirectsNone:
-		out.Redirects = RedirectsNone
-	case RedirectsSameHost:
-		out.Redirects = RedirectsSameHost
-	default:
-		v.errf("options.redirects", "must be none or same-host, got %q", o.Redirects)
+	out.Mix = v.word("options.mix", o.Mix, MixRandom, MixInterleaved)
+	out.Arrivals = v.word("options.arrivals", o.Arrivals, ArrivalsEven, ArrivalsPoisson)
+	out.Redirects = v.word("options.redirects", o.Redirects, RedirectsNone, RedirectsSameHost)
+	switch {
+	case o.MaxSessions != nil && !journeys:
+		v.errf("options.max_sessions", "only journeys have sessions: give journeys, or remove max_sessions")
+	case o.MaxSessions != nil:
+		if n := *o.MaxSessions; n < 1 || n > MaxMaxSessions {
+			v.errf("options.max_sessions", "must be between 1 and %d, got %d", MaxMaxSessions, n)
+		}
+		out.MaxSessions = *o.MaxSessions
+	case journeys:
+		out.MaxSessions = DefaultMaxSessions
 	}
 	return out
+}
+
+// word returns got when it is one of words, the first of them (the
+// default) when got is empty, and records an error otherwise.
+func (v *validator) word(path, got string, words ...string) string {
+	if got == "" {
+		return words[0]
+	}
+	for _, w := range words {
+		if got == w {
+			return w
+		}
+	}
+	v.errf(path, "must be %s, got %q", strings.Join(words, " or "), got)
+	return ""
 }
 
 var methods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 
 func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 	if len(specs) == 0 {
-		v.errf("requests", "must list at least one request")
+		v.errf("requests", "must list at least one request (or give journeys instead)")
 		return nil
 	}
 	var out []*Request
 	seen := map[string]int{}
 	sum := 0.0
-	vars := NewVars(rand.New(rand.NewPCG(1, 2)), opts.Users)
-	var buf bytes.Buffer
+	sc := &scope{vars: NewVars(rand.New(rand.NewPCG(1, 2)), opts.Users)}
 	for i, rs := range specs {
 		base := fmt.Sprintf("requests[%d]", i)
-		r := &Request{Name: rs.Name, Method: strings.ToUpper(rs.Method), Layer: rs.Layer, Weight: 1}
-		if r.Method == "" {
-			r.Method = "GET"
-		}
-		if !methods[r.Method] {
-			v.errf(base+".method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got %q", rs.Method)
-		}
-		if rs.URL == "" {
-			v.errf(base+".url", "must be set (a path like /api/feed, relative to the target)")
-		}
-		if r.Name == "" {
-			r.Name = r.Method + " " + rs.URL
-		}
+		r := v.request(base, rs, sc)
 		if j, dup := seen[r.Name]; dup {
 			v.errf(base+".name", "duplicate request name %q (also requests[%d])", r.Name, j)
 		}
@@ -714,72 +721,6 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 			r.Weight = w
 		}
 		sum += r.Weight
-		if rs.Layer != "" && !IsLayer(rs.Layer) {
-			v.errf(base+".layer", "must be one of %s, got %q", strings.Join(layerNames, ", "), rs.Layer)
-		}
-		for j, s := range rs.Expect {
-			if s < 100 || s > 599 {
-				v.errf(fmt.Sprintf("%s.expect[%d]", base, j), "must be an HTTP status (100-599), got %d", s)
-			}
-		}
-		r.Expect = rs.Expect
-		var err error
-		if i := controlChar(rs.URL); i >= 0 {
-			v.errf(base+".url", "holds a control character (%q at byte %d): %q", rs.URL[i], i, rs.URL)
-		} else if msg := v.urlHost(rs.URL); msg != "" {
-			v.errf(base+".url", "%s", msg)
-		} else if r.URL, err = compileText(r.Name+" url", rs.URL); err != nil {
-			v.errf(base+".url", "%v", err)
-		} else if rs.URL != "" {
-			v.checkRender(base+".url", r.URL, vars, &buf, true)
-		}
-		keys := make([]string, 0, len(rs.Headers))
-		for k := range rs.Headers {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			path := base + ".headers." + k
-			if !validHeaderName(k) {
-				v.errf(path, "not a valid header name: %q", k)
-				continue
-			}
-			if i := controlChar(rs.Headers[k]); i >= 0 {
-				v.errf(path, "header value holds a control character (%q at byte %d), which no server accepts: %q", rs.Headers[k][i], i, rs.Headers[k])
-				continue
-			}
-			t, err := compileText(k, rs.Headers[k])
-			if err != nil {
-				v.errf(path, "%v", err)
-				continue
-			}
-			v.checkRender(path, t, vars, &buf, false)
-			r.Headers = append(r.Headers, Header{Key: k, Value: t})
-		}
-		body := rs.Body
-		bodyPath := base + ".body"
-		if rs.BodyFile != "" {
-			bodyPath = base + ".body_file"
-			if rs.Body != "" {
-				v.errf(base+".body_file", "give either body or body_file, not both")
-			}
-			f := rs.BodyFile
-			if !filepath.IsAbs(f) {
-				f = filepath.Join(v.dir, f)
-			}
-			b, err := ReadFileMax(f, MaxBodySize)
-			if se := (*SizeError)(nil); errors.As(err, &se) {
-				v.errf(base+".body_file", "%q is larger than %s, the largest body spike sends", rs.BodyFile, formatBytes(se.Limit))
-			} else if err != nil {
-				v.errf(base+".body_file", "cannot read %q: %v", rs.BodyFile, errors.Unwrap(err))
-			}
-			body = string(b)
-		}
-		if r.Body, err = compileText(r.Name+" body", body); err != nil {
-			v.errf(bodyPath, "%v", err)
-		} else {
-			v.checkRender(bodyPath, r.Body, vars, &buf, false)
-		}
 		out = append(out, r)
 	}
 	if sum <= 0 {
@@ -788,10 +729,123 @@ func (v *validator) requests(specs []RequestSpec, opts Options) []*Request {
 	return out
 }
 
+// scope is what a request's templates may use: sample values, and in a
+// journey's step the variables that earlier steps extract.
+type scope struct {
+	// vars renders each template once; vars.Vars holds a sample value for
+	// every variable the step may use.
+	vars *Vars
+	// journey is the step's journey, or "" in a request mix.
+	journey string
+	buf     bytes.Buffer
+}
+
+// request validates and compiles one request (or a journey step's request)
+// at base; its name defaults to "METHOD url". Weights and names are the
+// caller's to check.
+func (v *validator) request(base string, rs RequestSpec, sc *scope) *Request {
+	r := &Request{Name: rs.Name, Method: strings.ToUpper(rs.Method), Layer: rs.Layer, Weight: 1}
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	if !methods[r.Method] {
+		v.errf(base+".method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got %q", rs.Method)
+	}
+	if rs.URL == "" {
+		v.errf(base+".url", "must be set (a path like /api/feed, relative to the target)")
+	}
+	if r.Name == "" {
+		r.Name = r.Method + " " + rs.URL
+	}
+	if rs.Layer != "" && !IsLayer(rs.Layer) {
+		v.errf(base+".layer", "must be one of %s, got %q", strings.Join(layerNames, ", "), rs.Layer)
+	}
+	for j, s := range rs.Expect {
+		if s < 100 || s > 599 {
+			v.errf(fmt.Sprintf("%s.expect[%d]", base, j), "must be an HTTP status (100-599), got %d", s)
+		}
+	}
+	r.Expect = rs.Expect
+	var err error
+	if i := controlChar(rs.URL); i >= 0 {
+		v.errf(base+".url", "holds a control character (%q at byte %d): %q", rs.URL[i], i, rs.URL)
+	} else if msg := v.urlHost(rs.URL); msg != "" {
+		v.errf(base+".url", "%s", msg)
+	} else if r.URL, err = compileText(r.Name+" url", rs.URL); err != nil {
+		v.errf(base+".url", "%v", err)
+	} else if rs.URL != "" {
+		v.checkRender(base+".url", r.URL, sc, true)
+	}
+	keys := make([]string, 0, len(rs.Headers))
+	for k := range rs.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		path := base + ".headers." + k
+		if !validHeaderName(k) {
+			v.errf(path, "not a valid header name: %q", k)
+			continue
+		}
+		if i := controlChar(rs.Headers[k]); i >= 0 {
+			v.errf(path, "header value holds a control character (%q at byte %d), which no server accepts: %q", rs.Headers[k][i], i, rs.Headers[k])
+			continue
+		}
+		t, err := compileText(k, rs.Headers[k])
+		if err != nil {
+			v.errf(path, "%v", err)
+			continue
+		}
+		v.checkRender(path, t, sc, false)
+		r.Headers = append(r.Headers, Header{Key: k, Value: t})
+	}
+	body := rs.Body
+	bodyPath := base + ".body"
+	if rs.BodyFile != "" {
+		bodyPath = base + ".body_file"
+		if rs.Body != "" {
+			v.errf(base+".body_file", "give either body or body_file, not both")
+		}
+		f := rs.BodyFile
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(v.dir, f)
+		}
+		b, err := ReadFileMax(f, MaxBodySize)
+		if se := (*SizeError)(nil); errors.As(err, &se) {
+			v.errf(base+".body_file", "%q is larger than %s, the largest body spike sends", rs.BodyFile, formatBytes(se.Limit))
+		} else if err != nil {
+			v.errf(base+".body_file", "cannot read %q: %v", rs.BodyFile, errors.Unwrap(err))
+		}
+		body = string(b)
+	}
+	if r.Body, err = compileText(r.Name+" body", body); err != nil {
+		v.errf(bodyPath, "%v", err)
+	} else {
+		v.checkRender(bodyPath, r.Body, sc, false)
+	}
+	return r
+}
+
 // checkRender renders a template once with sample values so that template
-// mistakes are found at load time, never during a run.
-func (v *validator) checkRender(path string, t Text, vars *Vars, buf *bytes.Buffer, isURL bool) {
-	s, err := t.Render(vars, buf)
+// mistakes are found at load time, never during a run. A session variable
+// ({{.Vars.name}}) must be extracted by an earlier step of the journey.
+func (v *validator) checkRender(path string, t Text, sc *scope, isURL bool) {
+	missing := false
+	for _, name := range t.VarsUsed() {
+		if _, ok := sc.vars.Vars[name]; ok {
+			continue
+		}
+		missing = true
+		if sc.journey == "" {
+			v.errf(path, "uses {{.Vars.%s}}, but only a journey's steps have variables (extracted by an earlier step)", name)
+		} else {
+			v.errf(path, "uses {{.Vars.%s}}, which no earlier step of journey %q extracts", name, sc.journey)
+		}
+	}
+	if missing {
+		return
+	}
+	s, err := t.Render(sc.vars, &sc.buf)
 	if err != nil {
 		v.errf(path, "%v", err)
 		return

@@ -93,7 +93,7 @@ func TestLoad_Full(t *testing.T) {
 	}
 	wantOpts := scenarios.Options{
 		Timeout: 5 * time.Second, Connections: 200, KeepAlive: false, HTTP2: true, Insecure: true,
-		Window: 500 * time.Millisecond, Seed: 42, Users: 50, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom,
+		Window: 500 * time.Millisecond, Seed: 42, Users: 50, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom, Arrivals: scenarios.ArrivalsEven,
 	}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
@@ -116,7 +116,7 @@ func TestLoad_Defaults(t *testing.T) {
 	if !reflect.DeepEqual(p.SLO, wantSLO) {
 		t.Errorf("SLO = %+v; want %+v", p.SLO, wantSLO)
 	}
-	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom}
+	wantOpts := scenarios.Options{Timeout: 10 * time.Second, Connections: 1000, KeepAlive: true, Window: time.Second, Seed: 1, Users: 1000, Redirects: scenarios.RedirectsNone, Mix: scenarios.MixRandom, Arrivals: scenarios.ArrivalsEven}
 	if p.Options != wantOpts {
 		t.Errorf("Options = %+v; want %+v", p.Options, wantOpts)
 	}
@@ -399,8 +399,8 @@ func TestParse_Errors(t *testing.T) {
 		{"spike rise too long", "baseline: 10\nstages:\n  - spike: {to: 5x, duration: 1s, rise: 2s}\nrequests:\n  - url: /\n", "bad.yaml:3:41: stages[0].spike.rise: must not exceed the stage's duration (1s), got 2s"},
 		{"wave upside down", "baseline: 10\nstages:\n  - wave: {low: 5, high: 1, period: 1s, duration: 1s}\nrequests:\n  - url: /\n", "bad.yaml:3:26: stages[0].wave.high: must be >= low (5), got 1"},
 		{"relative rate too high", "baseline: 10\nstages:\n  - hold: {rate: 200000x, duration: 1s}\nrequests:\n  - url: /\n", "bad.yaml:3:18: stages[0].hold.rate: must be at most 1000000 req/s, got 200000x (2000000 req/s)"},
-		{"no requests", "baseline: 10\nshape: burst\n", "bad.yaml:1:1: requests: must list at least one request"},
-		{"empty requests", "baseline: 10\nshape: burst\nrequests: []\n", "bad.yaml:3:11: requests: must list at least one request"},
+		{"no requests", "baseline: 10\nshape: burst\n", "bad.yaml:1:1: requests: must list at least one request (or give journeys instead)"},
+		{"empty requests", "baseline: 10\nshape: burst\nrequests: []\n", "bad.yaml:3:11: requests: must list at least one request (or give journeys instead)"},
 		{"no url", "baseline: 10\nshape: burst\nrequests:\n  - url: ''\n", "bad.yaml:4:10: requests[0].url: must be set (a path like /api/feed, relative to the target)"},
 		{"duplicate names", head + "  - name: GET /\n    url: /b\n", `bad.yaml:5:11: requests[1].name: duplicate request name "GET /" (also requests[0])`},
 		{"duplicate default names", head + "  - url: /\n", `bad.yaml:5:8: requests[1].name: duplicate request name "GET /" (also requests[0])`},

@@ -93,6 +93,10 @@ const (
 // DefaultMaxSessions bounds concurrent journey sessions by default.
 const DefaultMaxSessions = 10000
 
+// MaxMaxSessions is the largest options.max_sessions: each session holds
+// its variables and cookie jar.
+const MaxMaxSessions = 1_000_000
+
 // Request mixes (options.mix).
 const (
 	// MixRandom draws each request's kind by weight from the seed.

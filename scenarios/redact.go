@@ -235,7 +235,7 @@ func (p *Plan) Redactor(extra ...string) *Redactor {
 	vals := append([]string(nil), extra...)
 	vals = append(vals, targetSecrets(p.Target)...)
 	vals = append(vals, targetSecrets(p.Scenario.Target)...)
-	for _, r := range p.Scenario.Requests {
+	for _, r := range p.Scenario.AllRequests() {
 		vals = append(vals, requestSecrets(r)...)
 	}
 	for _, r := range p.Requests { // bodies read from body_file, URLs made absolute
@@ -269,6 +269,14 @@ func requestSecrets(r RequestSpec) []string {
 				v = rest
 			}
 			vals = append(vals, literalParts(v)...)
+			if strings.Contains(strings.ToLower(k), "cookie") {
+				// Each cookie's value too, as a target may echo it alone.
+				for _, c := range strings.Split(v, ";") {
+					if _, val, ok := strings.Cut(c, "="); ok {
+						vals = append(vals, literalParts(val)...)
+					}
+				}
+			}
 		}
 	}
 	vals = append(vals, urlSecrets(r.URL)...)
@@ -369,26 +377,46 @@ func literalParts(v string) []string {
 func RedactURL(raw string) string { return redactKeys(raw) }
 
 // Redacted returns a copy of sc with secret values masked by key: secret
-// headers, secret query parameters in URLs, secret fields of bodies, and the
-// password in the target.
+// headers, secret query parameters in URLs, secret fields of bodies (of
+// requests and of journeys' steps), and the password in the target.
 func (sc Scenario) Redacted() Scenario {
 	sc.Target = RedactURL(sc.Target)
-	reqs := make([]RequestSpec, len(sc.Requests))
-	for i, r := range sc.Requests {
-		if len(r.Headers) > 0 {
-			h := make(map[string]string, len(r.Headers))
-			for k, v := range r.Headers {
-				if IsSecretKey(k) || strings.HasPrefix(strings.ToLower(v), "bearer ") {
-					v = Masked
-				}
-				h[k] = v
-			}
-			r.Headers = h
+	if sc.Requests != nil {
+		reqs := make([]RequestSpec, len(sc.Requests))
+		for i, r := range sc.Requests {
+			reqs[i] = r.redacted()
 		}
-		r.URL = RedactURL(r.URL)
-		r.Body = redactKeys(r.Body)
-		reqs[i] = r
+		sc.Requests = reqs
 	}
-	sc.Requests = reqs
+	if sc.Journeys != nil {
+		js := make([]JourneySpec, len(sc.Journeys))
+		for i, j := range sc.Journeys {
+			steps := make([]StepSpec, len(j.Steps))
+			for k, st := range j.Steps {
+				st.RequestSpec = st.RequestSpec.redacted()
+				steps[k] = st
+			}
+			j.Steps = steps
+			js[i] = j
+		}
+		sc.Journeys = js
+	}
 	return sc
+}
+
+// redacted returns a copy of r with its secret values masked by key.
+func (r RequestSpec) redacted() RequestSpec {
+	if len(r.Headers) > 0 {
+		h := make(map[string]string, len(r.Headers))
+		for k, v := range r.Headers {
+			if IsSecretKey(k) || strings.HasPrefix(strings.ToLower(v), "bearer ") {
+				v = Masked
+			}
+			h[k] = v
+		}
+		r.Headers = h
+	}
+	r.URL = RedactURL(r.URL)
+	r.Body = redactKeys(r.Body)
+	return r
 }

@@ -113,3 +113,54 @@ requests:
 		t.Errorf("Scenario.Redacted() = %s; want non-secret values kept", text)
 	}
 }
+
+// TestPlan_RedactorJourneys checks that the secrets of journeys' steps are
+// masked like those of requests, in the Redactor and in Scenario.Redacted,
+// and that Redacted leaves the scenario it copies alone.
+func TestPlan_RedactorJourneys(t *testing.T) {
+	t.Parallel()
+	src := `baseline: 10
+stages: [{hold: {duration: 1s}}]
+journeys:
+  - name: visit
+    steps:
+      - {url: "/a?api_key=step-key-123&page=1"}
+      - name: login
+        method: POST
+        url: /login
+        headers: {Cookie: "sid=step-cookie-456", X-Trace: visible-trace}
+        body: '{"user":"u{{.User}}","password":"step-pass-789"}'
+        extract: {token: {json: token}}
+      - url: /feed
+        headers: {Authorization: "Bearer {{.Vars.token}}", X-Static: "Bearer static-bearer-000"}
+`
+	p, err := Parse("j.yaml", []byte(src), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"step-key-123", "step-cookie-456", "step-pass-789", "static-bearer-000"}
+	r := p.Redactor()
+	for _, secret := range secrets {
+		if got := r.String("echo: " + secret); strings.Contains(got, secret) {
+			t.Errorf("Plan.Redactor().String(%q) = %q; want the secret masked", "echo: "+secret, got)
+		}
+	}
+	red := p.Scenario.Redacted()
+	var text strings.Builder
+	for _, j := range red.Journeys {
+		for _, st := range j.Steps {
+			fmt.Fprintf(&text, "%+v\n", st)
+		}
+	}
+	for _, secret := range secrets {
+		if strings.Contains(text.String(), secret) {
+			t.Errorf("Scenario.Redacted() still holds %q:\n%s", secret, text.String())
+		}
+	}
+	if !strings.Contains(text.String(), "visible-trace") || !strings.Contains(text.String(), "page=1") || !strings.Contains(text.String(), "token:{JSON:token") {
+		t.Errorf("Scenario.Redacted() =\n%s\nwant non-secret values and extractions kept", text.String())
+	}
+	if got := p.Scenario.Journeys[0].Steps[1].Headers["Cookie"]; got != "sid=step-cookie-456" {
+		t.Errorf("after Redacted(), the original's Cookie header = %q; want it unchanged", got)
+	}
+}

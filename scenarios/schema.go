@@ -24,8 +24,13 @@ type Scenario struct {
 	// TimeScale compresses the curve in time: 60 plays an hour in a minute.
 	// Rates are unchanged. Default 1.
 	TimeScale *float64 `yaml:"time_scale,omitempty" json:"time_scale,omitzero"`
-	// Requests is the request mix.
-	Requests []RequestSpec `yaml:"requests" json:"requests"`
+	// Requests is the request mix: independent requests drawn by weight.
+	// A scenario has requests or journeys, not both.
+	Requests []RequestSpec `yaml:"requests,omitempty" json:"requests,omitzero"`
+	// Journeys are visitors' paths through the target: steps sent in order
+	// within a session, later steps using values extracted from earlier
+	// responses. With journeys, the curve is the arrival rate of visitors.
+	Journeys []JourneySpec `yaml:"journeys,omitempty" json:"journeys,omitzero"`
 	// SLO is what "good" means for this target.
 	SLO SLOSpec `yaml:"slo,omitempty" json:"slo,omitzero"`
 	// Options tune the HTTP client and the recording.
@@ -34,6 +39,19 @@ type Scenario struct {
 	Abort *AbortSpec `yaml:"abort,omitempty" json:"abort,omitzero"`
 	// Gate is what `spike run --gate` enforces.
 	Gate *GateSpec `yaml:"gate,omitempty" json:"gate,omitzero"`
+}
+
+// AllRequests returns the requests as written and then every journey's
+// steps' requests, journey after journey: what the scenario sends, for
+// callers that look at all of it (body files, secrets).
+func (sc Scenario) AllRequests() []RequestSpec {
+	out := append([]RequestSpec(nil), sc.Requests...)
+	for _, j := range sc.Journeys {
+		for _, st := range j.Steps {
+			out = append(out, st.RequestSpec)
+		}
+	}
+	return out
 }
 
 // AbortSpec stops a run early when the target is clearly down: the error
@@ -202,4 +220,13 @@ type OptionsSpec struct {
 	// share) or interleaved (exact shares over every cycle of the weights,
 	// spread evenly: smooth weighted round-robin).
 	Mix string `yaml:"mix,omitempty" json:"mix,omitzero" jsonschema:"enum=random,enum=interleaved"`
+	// Arrivals says when requests (or, with journeys, visitors) leave: even
+	// (the default: exactly even spacing along the curve, reproducible) or
+	// poisson (each window's planned count at random times within the
+	// window: random gaps and bursts, the same count per window).
+	Arrivals string `yaml:"arrivals,omitempty" json:"arrivals,omitzero" jsonschema:"enum=even,enum=poisson"`
+	// MaxSessions bounds the journeys' concurrent sessions; arrivals beyond
+	// it are not started and are counted against the generator, never the
+	// target. Default 10000; journeys only.
+	MaxSessions *int `yaml:"max_sessions,omitempty" json:"max_sessions,omitzero"`
 }

@@ -6,8 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
 // Vars are the per-request values a template can use:
@@ -104,6 +106,74 @@ func cleanTemplateErr(err error) error {
 		msg = msg[i+2:]
 	}
 	return fmt.Errorf("bad template: %s", msg)
+}
+
+// VarsUsed returns the session variables the text names as {{.Vars.name}},
+// sorted, each once: what earlier steps of a journey must extract.
+func (t Text) VarsUsed() []string {
+	if t.tmpl == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, tt := range t.tmpl.Templates() {
+		if tt.Tree != nil {
+			varsIn(tt.Tree.Root, seen)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// varsIn adds to seen the names of the .Vars.name fields under n. A field
+// read with another dot ({{with .Vars}}{{.name}}{{end}}) is not seen here;
+// rendering with missingkey=error still refuses it.
+func varsIn(n parse.Node, seen map[string]bool) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			varsIn(c, seen)
+		}
+	case *parse.ActionNode:
+		varsIn(n.Pipe, seen)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			varsIn(c, seen)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			varsIn(a, seen)
+		}
+	case *parse.FieldNode:
+		if len(n.Ident) >= 2 && n.Ident[0] == "Vars" {
+			seen[n.Ident[1]] = true
+		}
+	case *parse.ChainNode:
+		varsIn(n.Node, seen)
+	case *parse.IfNode:
+		varsInBranch(&n.BranchNode, seen)
+	case *parse.RangeNode:
+		varsInBranch(&n.BranchNode, seen)
+	case *parse.WithNode:
+		varsInBranch(&n.BranchNode, seen)
+	case *parse.TemplateNode:
+		varsIn(n.Pipe, seen)
+	}
+}
+
+func varsInBranch(b *parse.BranchNode, seen map[string]bool) {
+	varsIn(b.Pipe, seen)
+	varsIn(b.List, seen)
+	varsIn(b.ElseList, seen)
 }
 
 // Raw returns the text as written.

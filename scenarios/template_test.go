@@ -329,3 +329,49 @@ func TestParse_EnvTemplate(t *testing.T) {
 		t.Errorf("Parse with SPIKE_TEST_UNSET unset = %v; want %q", err, want)
 	}
 }
+
+// TestText_Vars checks the session variables a step's template names, and
+// that it renders them from Vars.Vars next to today's values.
+func TestText_Vars(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body string
+		used []string
+		want string
+	}{
+		{"plain", nil, "plain"},
+		{"{{.Seq}}-{{.User}}", nil, "41-1"},
+		{"{{.Vars.token}}", []string{"token"}, "T"},
+		{"{{.Vars.b}}{{.Vars.a}}{{.Vars.b}}", []string{"a", "b"}, "BAB"},
+		{"{{if .Vars.a}}{{.Vars.b}}{{else}}{{.Vars.token}}{{end}}", []string{"a", "b", "token"}, "B"},
+		{"{{len .Vars.a}}", []string{"a"}, "1"},
+		{"{{with .Vars.a}}{{.}}{{end}}/{{printf \"%s-%d\" .Vars.b .Seq}}", []string{"a", "b"}, "A/B-41"},
+	}
+	for _, tt := range tests {
+		src := "baseline: 10\nshape: burst\njourneys:\n  - name: j\n    steps:\n      - url: /\n        extract:\n" +
+			"          a: {header: A}\n          b: {header: B}\n          token: {header: T}\n" +
+			"      - {url: /b, method: POST, body: '" + tt.body + "'}\n"
+		p, err := scenarios.Parse("t.yaml", []byte(src), scenarios.Overrides{})
+		if err != nil {
+			t.Errorf("Parse(%q) = %v", src, err)
+			continue
+		}
+		body := p.Requests[1].Body
+		if got := body.VarsUsed(); fmt.Sprint(got) != fmt.Sprint(tt.used) {
+			t.Errorf("Text(%q).VarsUsed() = %q; want %q", tt.body, got, tt.used)
+		}
+		v := scenarios.NewVars(pcg(1), 1)
+		v.Seq = 41
+		v.Vars = map[string]string{"a": "A", "b": "B", "token": "T"}
+		var buf bytes.Buffer
+		if got, err := body.Render(v, &buf); err != nil || got != tt.want {
+			t.Errorf("Text(%q).Render(Vars a=A b=B token=T) = (%q, %v); want (%q, nil)", tt.body, got, err, tt.want)
+		}
+	}
+	// A variable a session lacks at run time is an error, not "<no value>".
+	p := mustParse(t, "t.yaml", "baseline: 10\nshape: burst\njourneys:\n  - name: j\n    steps:\n      - url: /\n        extract: {a: {header: A}}\n      - url: /{{.Vars.a}}\n", scenarios.Overrides{})
+	var buf bytes.Buffer
+	if got, err := p.Requests[1].URL.Render(scenarios.NewVars(pcg(1), 1), &buf); err == nil {
+		t.Errorf("URL.Render(no session variables) = %q, nil; want an error", got)
+	}
+}

@@ -174,7 +174,7 @@ func k8sManifests(opts *K8sOptions, ns string) (*scenarios.Plan, k8s.Options, er
 		return nil, ko, withCode(exitUsage, err)
 	}
 	files := map[string][]byte{}
-	for _, r := range plan.Scenario.Requests {
+	for _, r := range plan.Scenario.AllRequests() {
 		if r.BodyFile == "" {
 			continue
 		}
