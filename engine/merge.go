@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,6 +113,7 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 	windows := map[int]*Window{}
 	seen := map[int][]bool{} // window index → shards that reported it
 	totals := map[string]*RequestTotal{}
+	var journeys []JourneyTotal
 	for _, p := range ps {
 		r := p.Result
 		present[p.shard.Index] = true
@@ -143,6 +145,12 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 			if !ok {
 				c := *w
 				c.Requests = map[string]*WindowRequest{}
+				if len(w.Journeys) > 0 {
+					c.Journeys = map[string]*WindowJourney{}
+					if err := mergeInto(reflect.ValueOf(&c.Journeys).Elem(), reflect.ValueOf(w.Journeys), ""); err != nil {
+						return nil, refuse("%s: window %d: journeys: %v", p.Name, w.Index, err)
+					}
+				}
 				c.Requests, err = mergeMap(c.Requests, w.Requests)
 				if err != nil {
 					return nil, refuse("%s: window %d: %v", p.Name, w.Index, err)
@@ -166,6 +174,25 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 			}
 			if mw.Requests, err = mergeMap(mw.Requests, w.Requests); err != nil {
 				return nil, refuse("%s: window %d: %v", p.Name, w.Index, err)
+			}
+			if len(w.Journeys) > 0 {
+				if mw.Journeys == nil {
+					mw.Journeys = map[string]*WindowJourney{}
+				}
+				if err := mergeInto(reflect.ValueOf(&mw.Journeys).Elem(), reflect.ValueOf(w.Journeys), ""); err != nil {
+					return nil, refuse("%s: window %d: journeys: %v", p.Name, w.Index, err)
+				}
+			}
+		}
+		for i := range r.Journeys {
+			t := &r.Journeys[i]
+			k := slices.IndexFunc(journeys, func(j JourneyTotal) bool { return j.Name == t.Name })
+			if k < 0 {
+				journeys = append(journeys, JourneyTotal{})
+				k = len(journeys) - 1
+			}
+			if err := mergeInto(reflect.ValueOf(&journeys[k]).Elem(), reflect.ValueOf(t).Elem(), ""); err != nil {
+				return nil, refuse("%s: journey %q: %v", p.Name, t.Name, err)
 			}
 		}
 		for i := range r.Requests {
@@ -236,6 +263,7 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 	for name := range totals {
 		return nil, refuse("request %q is not in the plan", name)
 	}
+	out.Journeys = journeys
 	return out, nil
 }
 
@@ -308,6 +336,8 @@ var bounded = map[string]struct {
 //   - maps are merged key by key with the same rules;
 //   - a pointer whose type has a Merge(same type) method uses it;
 //   - LatencyStats are merged through their histograms (mergeLatency);
+//   - lists of numbers are summed position by position; lists of strings
+//     keep the first non-empty one;
 //   - lists of structs with a Count field are merged by their other exported
 //     fields (counts summed), most frequent first; bounded lists are cut back.
 //
@@ -389,6 +419,26 @@ func mergeInto(dst, src reflect.Value, name string) error {
 			l.Set(l.Slice(0, b.limit))
 		}
 	case reflect.Slice:
+		switch dst.Type().Elem().Kind() {
+		case reflect.Uint64, reflect.Float64:
+			// Per-position figures (a journey's counts per step): summed.
+			for i := 0; i < src.Len(); i++ {
+				if i >= dst.Len() {
+					dst.Set(reflect.Append(dst, src.Index(i)))
+					continue
+				}
+				if err := mergeInto(dst.Index(i), src.Index(i), name); err != nil {
+					return err
+				}
+			}
+			return nil
+		case reflect.String:
+			// Names (a journey's steps): the first shard's.
+			if dst.Len() == 0 {
+				dst.Set(src)
+			}
+			return nil
+		}
 		return mergeList(dst, src)
 	default:
 		return fmt.Errorf("cannot merge a %s", dst.Type())

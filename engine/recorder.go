@@ -49,6 +49,9 @@ type Sample struct {
 	FirstByte time.Duration
 	// Snippet is the start of an error response's body.
 	Snippet []byte
+	// Fail, when set, makes an answered request a failure, saying why (a
+	// journey step whose extraction found nothing).
+	Fail string
 }
 
 // Recorder turns samples into windows. It is not safe for concurrent use:
@@ -76,6 +79,11 @@ type Recorder struct {
 	bodyCache map[string]string
 	bodyCT    string
 	shard     Shard // windows plan only this shard's share
+	// byTime places samples in the window of their intended time, and
+	// extra counts planned requests beyond the curve's (journeys: the curve
+	// plans first steps, each completion plans the next step).
+	byTime bool
+	extra  []uint64
 }
 
 type liveWindow struct {
@@ -210,7 +218,37 @@ func (r *Recorder) planned(i int) uint64 {
 			hi = n
 		}
 	}
-	return r.shard.In(r.cum[i], hi)
+	n := r.shard.In(r.cum[i], hi)
+	if r.extra != nil {
+		n += r.extra[i]
+	}
+	return n
+}
+
+// ByTime makes the recorder place each sample in the window of its
+// intended time, and count as planned the curve's requests plus those
+// announced with AddPlanned: for journeys, whose later steps are planned
+// as earlier ones complete. Call it before the first Add.
+func (r *Recorder) ByTime() {
+	r.byTime = true
+	r.extra = make([]uint64, r.nwin)
+}
+
+// AddPlanned counts one more planned request at intended time at (ByTime
+// only). A request planned into a window that is already closed is not
+// counted (it cannot happen while at is not in the past).
+func (r *Recorder) AddPlanned(at time.Duration) {
+	if r.extra == nil || at < 0 {
+		return
+	}
+	w := int(at / r.window)
+	if w >= r.nwin || w < r.next {
+		return
+	}
+	r.extra[w]++
+	if lw, ok := r.open[w]; ok {
+		lw.planned++
+	}
 }
 
 // windowOf returns the window of request seq: the one whose planned
@@ -252,7 +290,7 @@ func (r *Recorder) Add(s *Sample) {
 	if lag < 0 {
 		lag = 0
 	}
-	ok := s.Code != 0 && req.OK(s.Code)
+	ok := s.Code != 0 && req.OK(s.Code) && s.Fail == ""
 	kind := -1
 	if s.Code == 0 {
 		kind = kindIndex(ClassifyError(s.Err))
@@ -299,6 +337,9 @@ func (r *Recorder) Add(s *Sample) {
 	r.interval.hist.Record(us(lat))
 
 	idx := r.windowOf(s.Seq)
+	if r.byTime {
+		idx = min(max(int(s.Intended/r.window), 0), r.nwin-1)
+	}
 	if idx < r.next {
 		r.late++
 		return
@@ -478,6 +519,9 @@ func sampleMessage(s *Sample, body string) string {
 		return errorMessage(s.Err)
 	}
 	msg := strconv.Itoa(s.Code) + " " + http.StatusText(s.Code)
+	if s.Fail != "" {
+		return msg + ": " + s.Fail
+	}
 	if body != "" && !strings.EqualFold(body, msg) && !strings.EqualFold(body, http.StatusText(s.Code)) {
 		msg += ": " + body
 	}

@@ -39,7 +39,10 @@ type Result struct {
 	// Windows holds one entry per window of the run, in time order.
 	Windows []Window `json:"windows"`
 	// Requests holds whole-run totals, one per request name, in mix order.
+	// With journeys, every step is a request named "journey/step".
 	Requests []RequestTotal `json:"requests"`
+	// Journeys holds whole-run totals per journey (journey scenarios only).
+	Journeys []JourneyTotal `json:"journeys,omitempty"`
 	// Analysis is the judgement of the run, written by the analysis package.
 	Analysis json.RawMessage `json:"analysis,omitempty"`
 	// Search is set when the result is a breakpoint search (`spike find`):
@@ -160,6 +163,49 @@ type Window struct {
 	Latency LatencyStats `json:"latency"`
 	// Requests holds per-request figures, by request name.
 	Requests map[string]*WindowRequest `json:"requests"`
+	// Journeys holds the sessions that arrived in the window, by journey
+	// name (journey scenarios only): how far they got, wherever later
+	// windows their steps fell in.
+	Journeys map[string]*WindowJourney `json:"journeys,omitempty"`
+}
+
+// WindowJourney counts a window's arrivals of one journey: the visitors
+// the curve planned in the window, and what became of their sessions.
+type WindowJourney struct {
+	// Started counts the sessions started; Refused the arrivals not
+	// started because options.max_sessions sessions were open (spike's
+	// limit, not the target's).
+	Started uint64 `json:"started"`
+	Refused uint64 `json:"refused,omitempty"`
+	// Reached counts, per step, the sessions whose step was sent;
+	// Abandoned those that ended at the step (it failed: an error status,
+	// a transport error or a failed extraction).
+	Reached   []uint64 `json:"reached"`
+	Abandoned []uint64 `json:"abandoned"`
+	// Completed counts the sessions that passed every step; Unfinished
+	// those whose next step would have fallen after the run's end, or that
+	// were in flight when an interrupted run stopped.
+	Completed  uint64 `json:"completed"`
+	Unfinished uint64 `json:"unfinished,omitempty"`
+	// DurationSumMs sums the completed sessions' durations, from arrival
+	// to the last step's end, think time included.
+	DurationSumMs float64 `json:"duration_sum_ms"`
+}
+
+// JourneyTotal is a journey's whole-run funnel.
+type JourneyTotal struct {
+	Name string `json:"name"`
+	// Steps are the step names, in order (requests "name/step").
+	Steps []string `json:"steps"`
+	// Counts as in WindowJourney, over the run.
+	Started    uint64   `json:"started"`
+	Refused    uint64   `json:"refused,omitempty"`
+	Reached    []uint64 `json:"reached"`
+	Abandoned  []uint64 `json:"abandoned"`
+	Completed  uint64   `json:"completed"`
+	Unfinished uint64   `json:"unfinished,omitempty"`
+	// Duration summarises completed sessions' durations.
+	Duration LatencyStats `json:"duration"`
 }
 
 // LagStats summarises send lag in a window.

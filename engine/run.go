@@ -187,7 +187,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	tr.warm.start(began)
 	arr := newArrivals(plan)
 	pc := &pacer{curve: plan.Curve, arr: arr, shard: cfg.Shard, began: began, stop: stopPacing}
-	results := atk.Attack(tgt.Targeter(), pc, 0, "")
+	var (
+		pacing   vegeta.Pacer    = pc
+		targeter vegeta.Targeter = tgt.Targeter()
+		calls                    = tgt.calls.Load
+		ses      *sessions
+	)
+	if len(plan.Journeys) > 0 {
+		ses = newSessions(plan, arr, cfg.Shard, tgt, stopPacing)
+		ses.began = began
+		rec.ByTime()
+		pacing, targeter, calls = ses, ses.Targeter(), ses.calls.Load
+	}
+	results := atk.Attack(targeter, pacing, 0, "")
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
 	lastProgress := began
@@ -219,8 +231,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(at) / float64(cfg.Shard.n()), P95: p95, Sent: sent, Errors: errs,
 			Planned: cfg.Shard.Below(plan.Curve.PlannedIn(0, at))}
-		if calls := tgt.calls.Load(); calls > sent {
-			p.InFlight = calls - sent
+		if c := calls(); c > sent {
+			p.InFlight = c - sent
 		}
 		closed := rec.Windows()
 		for _, w := range closed[counted:] {
@@ -256,11 +268,18 @@ loop:
 				Sent: vr.Timestamp.Sub(began), Code: int(vr.Code), Err: vr.Error, BytesOut: vr.BytesOut, Header: vr.Headers,
 			}
 			s.End = s.Sent + vr.Latency
+			var body []byte
 			if info := tr.take(vr.Seq); info != nil {
 				s.BytesIn = uint64(info.bytesIn)
 				s.Snippet = info.snippet
+				body = info.body
 				if !info.headerAt.IsZero() {
 					s.FirstByte = info.headerAt.Sub(began)
+				}
+			}
+			if ses != nil && req >= 0 {
+				if at, ok := ses.complete(slotOf(vr.URL), &s, body); ok {
+					rec.AddPlanned(at)
 				}
 			}
 			rec.Add(&s)
@@ -271,7 +290,7 @@ loop:
 			if s.Code == 0 || s.Req < 0 || !plan.Requests[s.Req].OK(s.Code) {
 				errs++
 			}
-			if drain != nil && sent >= tgt.calls.Load() {
+			if drain != nil && sent >= calls() {
 				// Every request sent before the stop is back.
 				break loop
 			}
@@ -286,7 +305,7 @@ loop:
 					stopAttack()
 					rec.Stop(stoppedAt)
 					drain = time.After(plan.Options.Timeout + time.Second)
-					if sent >= tgt.calls.Load() {
+					if sent >= calls() {
 						break loop
 					}
 				}
@@ -302,14 +321,14 @@ loop:
 			res.Meta.Partial = true
 			hurry = cfg.Hurry
 			drain = time.After(plan.Options.Timeout + time.Second)
-			if sent >= tgt.calls.Load() {
+			if sent >= calls() {
 				break loop
 			}
 		case <-drain:
 			res.Meta.Notes = append(res.Meta.Notes, "some requests were still in flight when the interrupted run had to end; they are not counted")
 			break loop
 		case <-hurry:
-			res.Meta.Notes = append(res.Meta.Notes, fmt.Sprintf("stopped at once on a second interrupt: %d requests still in flight are not counted", tgt.calls.Load()-sent))
+			res.Meta.Notes = append(res.Meta.Notes, fmt.Sprintf("stopped at once on a second interrupt: %d requests still in flight are not counted", calls()-sent))
 			break loop
 		}
 	}
@@ -326,6 +345,15 @@ loop:
 		pc.close()
 	}
 	res.Windows, res.Requests = rec.Finish()
+	if ses != nil {
+		wins, totals := ses.finish(&rec.sum)
+		for i := range res.Windows {
+			if w := res.Windows[i].Index; w >= 0 && w < len(wins) {
+				res.Windows[i].Journeys = wins[w]
+			}
+		}
+		res.Journeys = totals
+	}
 	// After Finish, so that the last report counts every window.
 	progress()
 	res.Meta.Ended = now().UTC()

@@ -148,8 +148,14 @@ func (t *targeter) render(k uint64, tgt *vegeta.Target) error {
 	} else {
 		i = t.mix.Pick(t.rng)
 	}
-	c := t.reqs[i]
 	t.vars.Seq = k
+	return t.renderReq(i, k, tgt)
+}
+
+// renderReq fills tgt with request i of the mix, tagged with k, rendering
+// its templates with t.vars. It must be called with t.mu held.
+func (t *targeter) renderReq(i int, k uint64, tgt *vegeta.Target) error {
+	c := t.reqs[i]
 	tgt.Method = c.req.Method
 	// k is formatted on the stack: the concatenation is the one allocation.
 	var nb [20]byte

@@ -22,7 +22,15 @@ type sideInfo struct {
 	bytesIn  int64
 	snippet  []byte
 	headerAt time.Time
+	// body is the start of the body (up to scenarios.MaxExtractBody) of a
+	// journey step whose extraction reads it.
+	body []byte
 }
+
+// keepBodyHeader marks a request whose response body the transport keeps
+// (up to scenarios.MaxExtractBody) for a journey step's extraction. It is
+// removed before the request leaves.
+const keepBodyHeader = "X-Spike-Keep-Body"
 
 // transport wraps an http.Transport for spike: it removes the headers
 // vegeta adds (X-Vegeta-Seq, X-Vegeta-Attack) so the target sees only what
@@ -41,6 +49,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	seqs := req.Header["X-Vegeta-Seq"]
 	delete(req.Header, "X-Vegeta-Seq")
 	delete(req.Header, "X-Vegeta-Attack")
+	_, keepBody := req.Header[keepBodyHeader]
+	delete(req.Header, keepBodyHeader)
 	resp, err := t.base.RoundTrip(req)
 	headerAt := time.Now()
 	if err != nil || len(seqs) == 0 {
@@ -52,7 +62,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	info := &sideInfo{headerAt: headerAt}
 	t.side.Store(seq, info)
-	resp.Body = &countingBody{rc: resp.Body, info: info, keep: resp.StatusCode >= 400}
+	resp.Body = &countingBody{rc: resp.Body, info: info, keep: resp.StatusCode >= 400, keepBody: keepBody}
 	return resp, nil
 }
 
@@ -68,9 +78,10 @@ func (t *transport) take(seq uint64) *sideInfo {
 // countingBody counts the bytes read through it and, for error responses,
 // keeps the first few as a sample.
 type countingBody struct {
-	rc   io.ReadCloser
-	info *sideInfo
-	keep bool
+	rc       io.ReadCloser
+	info     *sideInfo
+	keep     bool
+	keepBody bool
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
@@ -82,6 +93,10 @@ func (b *countingBody) Read(p []byte) (int, error) {
 			room = n
 		}
 		b.info.snippet = append(b.info.snippet, p[:room]...)
+	}
+	if b.keepBody && n > 0 && len(b.info.body) < scenarios.MaxExtractBody {
+		room := min(scenarios.MaxExtractBody-len(b.info.body), n)
+		b.info.body = append(b.info.body, p[:room]...)
 	}
 	return n, err
 }

@@ -258,3 +258,7 @@ func (t Think) String() string {
 	}
 	return t.Min.String() + "-" + t.Max.String()
 }
+
+// NewText compiles a string that may be a template (for plans built in
+// code; scenario files are compiled by the loader).
+func NewText(name, s string) (Text, error) { return compileText(name, s) }
