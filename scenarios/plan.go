@@ -157,7 +157,8 @@ type Plan struct {
 	// lower case: other hosts requests may go to, and targets outside
 	// loopback and private networks confirmed (see HostAllowed).
 	AllowHosts []string
-	// Baseline is today's normal traffic in requests per second.
+	// Baseline is today's normal traffic in requests per second (with
+	// journeys, arriving visitors per second).
 	Baseline float64
 	// TimeScale is the compression applied to the written shape.
 	TimeScale float64

@@ -14,8 +14,9 @@ type Scenario struct {
 	// go to (absolute request URLs), and confirms a target outside loopback
 	// and private networks: "api.example.com" (any port) or "host:port".
 	AllowHosts []string `yaml:"allow_hosts,omitempty" json:"allow_hosts,omitzero"`
-	// Baseline is today's normal traffic in requests per second; relative
-	// rates ("5x", "500%") are multiples of it.
+	// Baseline is today's normal traffic in requests per second (with
+	// journeys, arriving visitors per second); relative rates ("5x",
+	// "500%") are multiples of it.
 	Baseline Rate `yaml:"baseline,omitempty" json:"baseline,omitzero"`
 	// Shape is a preset traffic shape; exactly one of Shape and Stages is set.
 	Shape *ShapeSpec `yaml:"shape,omitempty" json:"shape,omitzero"`
