@@ -46,7 +46,8 @@ func sparkline(c *scenarios.Curve, n int) string {
 
 // rateChart draws the curve as a width×height block chart with a rate axis
 // on the left and a time axis below.
-func rateChart(w io.Writer, c *scenarios.Curve, baseline float64, width, height int) {
+// unit names the rate: "req/s", or "visitors/s" for journeys.
+func rateChart(w io.Writer, c *scenarios.Curve, baseline float64, unit string, width, height int) {
 	rates := columnRates(c, width)
 	peak := 0.0
 	for _, r := range rates {
@@ -57,9 +58,9 @@ func rateChart(w io.Writer, c *scenarios.Curve, baseline float64, width, height 
 		return
 	}
 	label := func(r float64) string {
-		s := scenarios.FormatRate(r) + " req/s"
+		s := scenarios.FormatRate(r) + " " + unit
 		if r == 0 {
-			s = "0 req/s"
+			s = "0 " + unit
 		}
 		if baseline > 0 {
 			s += fmt.Sprintf(" %5.1fx", r/baseline)

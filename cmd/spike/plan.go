@@ -35,8 +35,13 @@ func newPlanCmd(ios *IOStreams, runF func(*PlanOptions) error) *cobra.Command {
 		Long: `Validate a scenario file and print the resolved plan: its stages, duration, peak
 (req/s and multiple of the baseline), total requests, request mix, SLO, and a
 chart of the planned rate. Nothing is sent. Problems are reported as
-file:line:column with the field and the value, and exit with code 2.`,
+file:line:column with the field and the value, and exit with code 2.
+
+For a scenario with journeys the curve is in visitors/s: the plan shows each
+journey's share of the visitors, its steps, and the request rate each step
+implies at the peak if no visitor leaves early.`,
 		Example: `  spike plan examples/producthunt.yaml
+  spike plan examples/launch-journeys.yaml
   spike plan examples/tenx.yaml --time-scale 2 --json
   spike plan examples/producthunt.yaml --shard 1/4`,
 		Args: exactArgs(1, "one scenario file"),
@@ -162,6 +167,14 @@ type planJSON struct {
 	SLO           scenarios.SLO       `json:"slo"`
 	Options       scenarios.Options   `json:"options"`
 	Shard         *planShardJSON      `json:"shard,omitempty"`
+	// RateUnit is the unit of the curve's rates: req/s, or visitors/s with
+	// journeys.
+	RateUnit string `json:"rate_unit"`
+	// Journeys, PeakRequestRate and TotalVisitorRequests are set for a
+	// scenario with journeys (then TotalRequests counts visitors).
+	Journeys             []planJourneyJSON `json:"journeys,omitempty"`
+	PeakRequestRate      float64           `json:"peak_request_rate,omitempty"`
+	TotalVisitorRequests float64           `json:"total_visitor_requests,omitempty"`
 }
 
 // planShardJSON is one shard's share of a plan.
@@ -206,6 +219,7 @@ func runPlan(opts *PlanOptions) error {
 	}
 	ios := opts.IO.redacting(plan.Redactor()) // the plan shows URLs, headers and bodies
 	peak, mult := plan.Peak()
+	unit := rateUnit(plan)
 	_, peakAt := plan.Curve.Peak()
 	var part *planShardJSON
 	if !shard.Whole() {
@@ -219,7 +233,11 @@ func runPlan(opts *PlanOptions) error {
 			Baseline: plan.Baseline, TimeScale: plan.TimeScale, Shape: plan.Shape,
 			DurationSec: plan.Curve.Duration().Seconds(), PeakRate: peak, PeakMultiple: mult,
 			PeakAtSec: peakAt.Seconds(), TotalRequests: plan.Curve.Total(), Stages: plan.Curve.Segments(),
-			SLO: plan.SLO, Options: plan.Options, Shard: part,
+			SLO: plan.SLO, Options: plan.Options, Shard: part, RateUnit: unit,
+		}
+		if plan.Journeys != nil {
+			out.Journeys, out.PeakRequestRate = journeysAt(plan, peak)
+			out.TotalVisitorRequests = float64(plan.Curve.Total()) * requestsPerVisitor(plan)
 		}
 		for _, r := range plan.Requests {
 			out.Requests = append(out.Requests, planRequestJSON{Name: r.Name, Method: r.Method, URL: r.URL.Raw(), Share: share(plan, r), Layer: r.Layer})
@@ -239,15 +257,30 @@ func runPlan(opts *PlanOptions) error {
 		target = "(none: pass --target)"
 	}
 	fmt.Fprintf(w, "  target     %s\n", target)
-	fmt.Fprintf(w, "  baseline   %s req/s\n", scenarios.FormatRate(plan.Baseline))
+	fmt.Fprintf(w, "  baseline   %s %s", scenarios.FormatRate(plan.Baseline), unit)
+	if plan.Journeys != nil && plan.Baseline > 0 {
+		fmt.Fprintf(w, ": %s req/s", scenarios.FormatRate(plan.Baseline*requestsPerVisitor(plan)))
+	}
+	fmt.Fprintln(w)
 	shape := plan.Shape
 	if plan.TimeScale != 1 {
 		shape += fmt.Sprintf(", time scale %gx", plan.TimeScale)
 	}
 	fmt.Fprintf(w, "  shape      %s\n", shape)
 	fmt.Fprintf(w, "  duration   %s\n", fmtDur(plan.Curve.Duration()))
-	fmt.Fprintf(w, "  peak       %s req/s (%.1fx baseline) at %s\n", scenarios.FormatRate(peak), mult, fmtDur(peakAt))
-	fmt.Fprintf(w, "  requests   %d in total\n", plan.Curve.Total())
+	fmt.Fprintf(w, "  peak       %s %s (%.1fx baseline) at %s", scenarios.FormatRate(peak), unit, mult, fmtDur(peakAt))
+	if plan.Journeys != nil {
+		_, peakReq := journeysAt(plan, peak)
+		fmt.Fprintf(w, ": %s req/s", scenarios.FormatRate(peakReq))
+	}
+	fmt.Fprintln(w)
+	if plan.Journeys != nil {
+		per := requestsPerVisitor(plan)
+		fmt.Fprintf(w, "  visitors   %d in total, %.1f requests each: %.0f requests\n", plan.Curve.Total(), per, float64(plan.Curve.Total())*per)
+	} else {
+		fmt.Fprintf(w, "  requests   %d in total\n", plan.Curve.Total())
+	}
+	fmt.Fprintf(w, "  sending    %s\n", sendingText(plan))
 	fmt.Fprintf(w, "  slo        %s\n", sloText(plan.SLO))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Stages:")
@@ -255,17 +288,17 @@ func runPlan(opts *PlanOptions) error {
 		fmt.Fprintf(w, "  %2d. %-6s %8s → %-8s %s\n", i+1, s.Kind, fmtAt(s.Start), fmtAt(s.Start+s.Duration), stageText(plan, s))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Request mix:")
-	for _, r := range plan.Requests {
-		layer := ""
-		if r.Layer != "" {
-			layer = "  [" + r.Layer + "]"
+	if plan.Journeys != nil {
+		writeJourneys(w, plan, peak)
+	} else {
+		fmt.Fprintln(w, "Request mix:")
+		for _, r := range plan.Requests {
+			fmt.Fprintf(w, "  %5.1f%%  %-24s %s %s%s\n", 100*share(plan, r), r.Name, r.Method, r.URL.Raw(), layerText(r))
 		}
-		fmt.Fprintf(w, "  %5.1f%%  %-24s %s %s%s\n", 100*share(plan, r), r.Name, r.Method, r.URL.Raw(), layer)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Planned rate:")
-	rateChart(w, plan.Curve, plan.Baseline, 60, 10)
+	rateChart(w, plan.Curve, plan.Baseline, unit, 60, 10)
 	if part != nil {
 		writeShardShare(w, part)
 	}
@@ -334,9 +367,9 @@ func share(p *scenarios.Plan, r *scenarios.Request) float64 {
 
 func rateText(p *scenarios.Plan, r float64) string {
 	if p.Baseline > 0 {
-		return fmt.Sprintf("%s req/s (%.1fx)", scenarios.FormatRate(r), r/p.Baseline)
+		return fmt.Sprintf("%s %s (%.1fx)", scenarios.FormatRate(r), rateUnit(p), r/p.Baseline)
 	}
-	return scenarios.FormatRate(r) + " req/s"
+	return scenarios.FormatRate(r) + " " + rateUnit(p)
 }
 
 func stageText(p *scenarios.Plan, s scenarios.Segment) string {
