@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"container/heap"
 	"errors"
 	"math/rand/v2"
@@ -330,6 +331,9 @@ func (s *sessions) complete(slot int, smp *Sample, body []byte) (time.Duration, 
 	smp.Req = step.Req
 	st := s.stat(ses.arrived, ses.j)
 	ok := smp.Code != 0 && step.Request.OK(smp.Code)
+	if !ok && len(smp.Snippet) > 0 {
+		smp.Snippet = scrubSession(smp.Snippet, ses)
+	}
 	if ok && jr.Cookies && smp.Header != nil {
 		ses.cookies = updateJar(ses.cookies, (&http.Response{Header: smp.Header}).Cookies())
 	}
@@ -468,4 +472,22 @@ func slotOf(u string) int {
 		return -1
 	}
 	return int(k)
+}
+
+// scrubSession masks the session's extracted values and cookies in an
+// error body before it is kept as evidence: a token echoed by the target
+// must not reach the result.
+func scrubSession(b []byte, ses *session) []byte {
+	mask := func(v string) {
+		if len(v) >= 4 && bytes.Contains(b, []byte(v)) {
+			b = bytes.ReplaceAll(b, []byte(v), []byte(scenarios.Masked))
+		}
+	}
+	for _, v := range ses.vars {
+		mask(v)
+	}
+	for _, c := range ses.cookies {
+		mask(c.Value)
+	}
+	return b
 }

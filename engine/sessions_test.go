@@ -365,3 +365,39 @@ func TestJourney_ShardsMerge(t *testing.T) {
 		t.Errorf("merged windows started %d (want 30); %d mismatched sessions (want 0)", started, app.mismatch)
 	}
 }
+
+// A session's extracted values and cookies never reach the result, even
+// when the target echoes them in an error body.
+func TestJourney_SecretsScrubbed(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "cookie-secret-c0ffee"})
+		fmt.Fprint(w, `{"token": "token-secret-beef42"}`)
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		c, _ := r.Cookie("sid")
+		http.Error(w, "bad session "+c.Value+" for "+r.Header.Get("X-Token"), http.StatusForbidden)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p := journeyPlan(t, srv.URL, "[{hold: {rate: 10, duration: 1s}}]", 0,
+		journeyStep{name: "login", method: "POST", url: "/login", extract: [][3]string{{"token", "json", "token"}}},
+		journeyStep{name: "me", url: "/me", headers: map[string]string{"X-Token": "{{.Vars.token}}"}},
+	)
+	res := runJourney(t, p, srv.URL, nil)
+	var buf bytes.Buffer
+	if err := res.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests[1].Errors != 10 {
+		t.Fatalf("me: %d errors; want 10", res.Requests[1].Errors)
+	}
+	for _, secret := range []string{"cookie-secret-c0ffee", "token-secret-beef42"} {
+		if bytes.Contains(buf.Bytes(), []byte(secret)) {
+			t.Errorf("result.json holds %q", secret)
+		}
+	}
+	if !bytes.Contains(buf.Bytes(), []byte("bad session")) {
+		t.Errorf("the error body is not in the result at all: nothing was checked")
+	}
+}
