@@ -60,15 +60,16 @@ options: {window: 500ms, timeout: 5s}
 // capacity is no longer 800 req/s. Without -race it runs.
 func TestFind_Loopback(t *testing.T) {
 	if testing.Short() {
-		t.Skip("slow: searches real loopback targets for about two minutes")
+		t.Skip("slow: searches real loopback targets for about 90 s")
 	}
 	tests := []struct {
 		name  string
 		slots int
 		hold  time.Duration
 	}{
+		// Two ends of the range (the middle, 200 req/s, added 45 s to CI
+		// and found nothing the ends do not).
 		{"50rps", 5, 100 * time.Millisecond},
-		{"200rps", 10, 50 * time.Millisecond},
 		{"800rps", 16, 20 * time.Millisecond},
 	}
 	for _, tt := range tests {

@@ -54,10 +54,10 @@ func dbStats(res *engine.Result) (count, errs uint64, p95 time.Duration) {
 // (pool exhaustion) and slow down; with it they hold.
 func TestProductHunt_CacheFix(t *testing.T) {
 	if testing.Short() {
-		t.Skip("replays two 30 s launches against the example app")
+		t.Skip("replays two 15 s launches against the example app")
 	}
-	plain := runProductHunt(t, mvpapp.DefaultConfig(), 30*time.Second)
-	cached := runProductHunt(t, mvpapp.DefaultConfig().WithFixes(mvpapp.FixCache), 30*time.Second)
+	plain := runProductHunt(t, mvpapp.DefaultConfig(), 15*time.Second)
+	cached := runProductHunt(t, mvpapp.DefaultConfig().WithFixes(mvpapp.FixCache), 15*time.Second)
 
 	n1, e1, p1 := dbStats(plain)
 	n2, e2, p2 := dbStats(cached)
