@@ -78,6 +78,9 @@ type Analysis struct {
 	Settings Settings `json:"settings"`
 	// Verdict is the answer, in one place.
 	Verdict Verdict `json:"verdict"`
+	// RateUnit is the unit of the run's planned rates when it is not
+	// req/s: "visitors/s" for journeys. Their points also give req/s.
+	RateUnit string `json:"rate_unit,omitempty"`
 	// Breaks are the overall breaks, in time order; the first one is the
 	// breakpoint. Each ends with its recovery, if any.
 	Breaks []Episode `json:"breaks,omitempty"`
@@ -157,6 +160,11 @@ type Point struct {
 	RateRPS float64 `json:"rate_rps"`
 	// Multiple is RateRPS over the baseline (0 without one).
 	Multiple float64 `json:"multiple,omitempty"`
+	// Unit is RateRPS's unit when it is not req/s: "visitors/s" for
+	// journeys, whose curve is arrivals. ReqRPS is then the window's
+	// planned requests per second (every step of every session).
+	Unit   string  `json:"unit,omitempty"`
+	ReqRPS float64 `json:"req_rps,omitempty"`
 }
 
 // Episode is a break: from its first failing window to its recovery.

@@ -247,7 +247,14 @@ func (a *analyzer) point(w int) *Point {
 		return nil
 	}
 	win := &a.r.Windows[w]
-	return &Point{Window: w, AtMs: ms(win.Start), RateRPS: win.PlannedRate, Multiple: a.multiple(win.PlannedRate)}
+	p := &Point{Window: w, AtMs: ms(win.Start), RateRPS: win.PlannedRate, Multiple: a.multiple(win.PlannedRate)}
+	if len(a.r.Plan.Journeys) > 0 {
+		p.Unit = a.r.Plan.RateUnit()
+		if d := (win.End - win.Start).Seconds(); d > 0 {
+			p.ReqRPS = float64(win.Planned) / d
+		}
+	}
+	return p
 }
 
 func (a *analyzer) multiple(rate float64) float64 {

@@ -35,6 +35,9 @@ func (a *analyzer) build() *Analysis {
 			WindowMs: a.winSec * 1000,
 		},
 	}
+	if len(a.r.Plan.Journeys) > 0 {
+		out.RateUnit = a.r.Plan.RateUnit()
+	}
 	for _, l := range a.low {
 		if l {
 			out.Settings.LowLoadWindows++
@@ -596,11 +599,11 @@ func (a *analyzer) verdictOf(out *Analysis, eps []episode, coincide, unproven bo
 	case coincide || unproven:
 		g := out.Generator
 		v.Status, v.NotTarget = StatusInconclusive, NotTargetGenerator
-		v.Headline = fmt.Sprintf("inconclusive: spike could not send the planned load above %s req/s", fmtRate(g.LimitRPS))
+		v.Headline = fmt.Sprintf("inconclusive: spike could not send the planned load above %s %s", fmtRate(g.LimitRPS), a.r.Plan.RateUnit())
 		if coincide {
 			v.Reason = "the first SLO violation coincides with generator lag: spike, not the target, may have fallen behind"
 		} else {
-			v.Reason = fmt.Sprintf("the target held the SLO up to the load spike could send; the planned peak of %s req/s was never sent on time", fmtRate(v.PeakRPS))
+			v.Reason = fmt.Sprintf("the target held the SLO up to the load spike could send; the planned peak of %s %s was never sent on time", fmtRate(v.PeakRPS), a.r.Plan.RateUnit())
 		}
 		conns := a.r.Plan.Options.Connections
 		v.Advice = fmt.Sprintf("give spike more connections (options.connections, now %d) or shard the run over several machines (spike run --shard i/N); worst send lag p99 %s, %d planned requests unsent",
@@ -701,7 +704,7 @@ func (a *analyzer) verdictOf(out *Analysis, eps []episode, coincide, unproven bo
 			v.Headline += " up to " + v.Capacity.at()
 		}
 		if v.PeakRPS > 0 {
-			v.Headline += fmt.Sprintf(", the planned peak was %s req/s", fmtRate(v.PeakRPS))
+			v.Headline += fmt.Sprintf(", the planned peak was %s %s", fmtRate(v.PeakRPS), a.r.Plan.RateUnit())
 		}
 		var cracked []string
 		for _, l := range out.Layers {

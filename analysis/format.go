@@ -69,14 +69,26 @@ func fmtBytes(n uint64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// at formats a point as "64 req/s (3.2x)".
+// at formats a point as "64 req/s (3.2x)", or for journeys
+// "20 visitors/s (4.0x, 83 req/s)".
 func (p *Point) at() string {
 	if p == nil {
 		return ""
 	}
-	s := fmtRate(p.RateRPS) + " req/s"
+	unit := p.Unit
+	if unit == "" {
+		unit = "req/s"
+	}
+	s := fmtRate(p.RateRPS) + " " + unit
+	var paren []string
 	if m := fmtMult(p.Multiple); m != "" {
-		s += " (" + m + ")"
+		paren = append(paren, m)
+	}
+	if p.ReqRPS > 0 {
+		paren = append(paren, fmtRate(p.ReqRPS)+" req/s")
+	}
+	if len(paren) > 0 {
+		s += " (" + strings.Join(paren, ", ") + ")"
 	}
 	return s
 }

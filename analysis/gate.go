@@ -232,6 +232,9 @@ func (gc *gateCtx) inScope(wc *WindowCheck) bool {
 // point returns the Point of a window check.
 func (gc *gateCtx) point(wc *WindowCheck) *Point {
 	p := &Point{Window: wc.Index, AtMs: wc.AtMs, RateRPS: wc.PlannedRPS}
+	if len(gc.res.Plan.Journeys) > 0 {
+		p.Unit = gc.res.Plan.RateUnit()
+	}
 	if gc.baseline > 0 {
 		p.Multiple = wc.PlannedRPS / gc.baseline
 	}
@@ -241,6 +244,9 @@ func (gc *gateCtx) point(wc *WindowCheck) *Point {
 // rateText formats a rate with its multiple: "20 req/s (2.0x)".
 func (gc *gateCtx) rateText(r float64) string {
 	p := &Point{RateRPS: r}
+	if len(gc.res.Plan.Journeys) > 0 {
+		p.Unit = gc.res.Plan.RateUnit()
+	}
 	if gc.baseline > 0 {
 		p.Multiple = r / gc.baseline
 	}

@@ -65,7 +65,7 @@ func (a *Analysis) WriteVerdict(w io.Writer) error {
 			row("recovered", fmt.Sprintf("at %s, planned %s", clock(v.Recovered.AtMs), v.Recovered.at()))
 		}
 		if v.PeakRPS > 0 {
-			row("planned peak", (&Point{RateRPS: v.PeakRPS, Multiple: v.PeakMultiple}).at())
+			row("planned peak", (&Point{RateRPS: v.PeakRPS, Multiple: v.PeakMultiple, Unit: a.RateUnit}).at())
 		}
 	}
 	var broken []LayerReport

@@ -121,10 +121,31 @@ type PlanInfo struct {
 	SLO       scenarios.SLO       `json:"slo"`
 	// Gate is the scenario's gate section, when it has one (spike merge
 	// --gate enforces it).
-	Gate     *scenarios.Gate    `json:"gate,omitempty"`
-	Options  scenarios.Options  `json:"options"`
-	Requests []RequestInfo      `json:"requests"`
+	Gate     *scenarios.Gate   `json:"gate,omitempty"`
+	Options  scenarios.Options `json:"options"`
+	Requests []RequestInfo     `json:"requests"`
+	// Journeys describes a journey scenario's journeys (nil for a request
+	// mix): the curve's rates are then visitors/s (see RateUnit).
+	Journeys []JourneyInfo      `json:"journeys,omitempty"`
 	Scenario scenarios.Scenario `json:"scenario"`
+}
+
+// JourneyInfo describes one journey of the plan.
+type JourneyInfo struct {
+	Name string `json:"name"`
+	// Share is the journey's share of arriving visitors.
+	Share float64 `json:"share"`
+	// Steps are its steps' request names ("journey/step"), in order.
+	Steps []string `json:"steps"`
+}
+
+// RateUnit is the unit of the plan's rates: "visitors/s" for journeys,
+// else "req/s".
+func (p *PlanInfo) RateUnit() string {
+	if len(p.Journeys) > 0 {
+		return "visitors/s"
+	}
+	return "req/s"
 }
 
 // RequestInfo describes one request of the mix.

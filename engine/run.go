@@ -441,6 +441,17 @@ func planInfo(p *scenarios.Plan) PlanInfo {
 	for _, r := range p.Requests {
 		sum += r.Weight
 	}
+	jsum := 0.0
+	for _, j := range p.Journeys {
+		jsum += j.Weight
+	}
+	for _, j := range p.Journeys {
+		ji := JourneyInfo{Name: j.Name, Share: j.Weight / jsum}
+		for _, st := range j.Steps {
+			ji.Steps = append(ji.Steps, st.Request.Name)
+		}
+		info.Journeys = append(info.Journeys, ji)
+	}
 	for _, r := range p.Requests {
 		ri := RequestInfo{Name: r.Name, Method: r.Method, URL: scenarios.RedactURL(r.URL.Raw()), Weight: r.Weight, Layer: r.Layer, Expect: r.Expect}
 		if sum > 0 {

@@ -311,16 +311,21 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 // executePlan runs plan against target, showing live status on ios.ErrOut.
 func executePlan(ctx context.Context, ios *IOStreams, plan *scenarios.Plan, target string, l launch) (*engine.Result, error) {
 	peak, mult := plan.Peak()
-	fmt.Fprintf(ios.ErrOut, "spike: %s against %s: %s, peak %s req/s (%.1fx baseline), %d requests\n",
-		plan.Name, target, fmtDur(plan.Curve.Duration()), scenarios.FormatRate(peak), mult, plan.Curve.Total())
+	unit, what := "req/s", "requests"
+	if len(plan.Journeys) > 0 {
+		unit, what = "visitors/s", "visitors"
+	}
+	fmt.Fprintf(ios.ErrOut, "spike: %s against %s: %s, peak %s %s (%.1fx baseline), %d %s\n",
+		plan.Name, target, fmtDur(plan.Curve.Duration()), scenarios.FormatRate(peak), unit, mult, plan.Curve.Total(), what)
 	if !l.shard.Whole() {
-		fmt.Fprintf(ios.ErrOut, "spike: shard %s: %d of the %d requests, peak %s req/s\n",
-			l.shard, l.shard.Below(plan.Curve.Total()), plan.Curve.Total(), scenarios.FormatRate(peak/float64(l.shard.Count)))
+		fmt.Fprintf(ios.ErrOut, "spike: shard %s: %d of the %d %s, peak %s %s\n",
+			l.shard, l.shard.Below(plan.Curve.Total()), plan.Curve.Total(), what, scenarios.FormatRate(peak/float64(l.shard.Count)), unit)
 	}
 	if !l.startAt.IsZero() {
 		fmt.Fprintf(ios.ErrOut, "spike: starting at %s (in %s)\n", l.startAt.UTC().Format(time.RFC3339Nano), fmtDur(time.Until(l.startAt).Round(time.Second)))
 	}
 	status := newStatusLine(ios)
+	status.unit = unit
 	defer onInterrupt(ctx, status.interrupted)()
 	release := gcFloor()
 	cfg := engine.Config{
@@ -349,6 +354,7 @@ type statusLine struct {
 	ios  *IOStreams
 	last time.Time
 	used bool
+	unit string // of the planned rate: req/s, or visitors/s for journeys
 }
 
 func newStatusLine(ios *IOStreams) *statusLine { return &statusLine{ios: ios} }
@@ -356,8 +362,12 @@ func newStatusLine(ios *IOStreams) *statusLine { return &statusLine{ios: ios} }
 func (s *statusLine) update(p engine.Progress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	line := fmt.Sprintf("%6s / %-6s  planned %7s req/s  achieved %7s req/s  p95 %8s  errors %5.1f%%",
-		fmtDur(p.Elapsed.Truncate(time.Second)), fmtDur(p.Total), scenarios.FormatRate(p.PlannedRate),
+	unit := s.unit
+	if unit == "" {
+		unit = "req/s"
+	}
+	line := fmt.Sprintf("%6s / %-6s  planned %7s %s  achieved %7s req/s  p95 %8s  errors %5.1f%%",
+		fmtDur(p.Elapsed.Truncate(time.Second)), fmtDur(p.Total), scenarios.FormatRate(p.PlannedRate), unit,
 		scenarios.FormatRate(p.AchievedRate), fmtMs(p.P95), 100*p.ErrorRate)
 	if s.ios.IsTTY {
 		fmt.Fprintf(s.ios.ErrOut, "\r\033[K%s", line)
