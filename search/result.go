@@ -104,6 +104,9 @@ type Settings struct {
 	MaxDurationMs float64 `json:"max_duration_ms"`
 	WindowMs      float64 `json:"window_ms"`
 	Sustain       int     `json:"sustain"`
+	// RateUnit is the unit of the rates when it is not req/s: "visitors/s"
+	// for journeys, whose steps are arrival rates.
+	RateUnit string `json:"rate_unit,omitempty"`
 	// SLO is the objective every step was judged by.
 	SLO analysis.Limits `json:"slo"`
 	// EarlyStop is the rule that ends a clearly broken step.
@@ -119,7 +122,7 @@ type EarlyStop struct {
 
 func newResult(s *settings) *Result {
 	slo := s.Plan.SLO.Limits
-	return &Result{
+	r := &Result{
 		Version: Version,
 		Settings: Settings{
 			BaselineRPS: s.Plan.Baseline, FromRPS: s.From, StepMs: ms(s.Step), SkipMs: ms(s.Skip),
@@ -129,6 +132,10 @@ func newResult(s *settings) *Result {
 			EarlyStop: EarlyStop{ErrorRate: s.EarlyStop.ErrorRate, P95Ms: ms(s.EarlyStop.P95), ForMs: ms(s.EarlyStop.For)},
 		},
 	}
+	if len(s.Plan.Journeys) > 0 {
+		r.Settings.RateUnit = "visitors/s"
+	}
+	return r
 }
 
 // record appends a judged step and its result, placing it on the combined
@@ -186,9 +193,14 @@ func (se *searcher) finish() {
 	r.Headline = se.headline()
 }
 
-// at formats a rate with its multiple: "340 req/s (3.4x)".
+// at formats a rate with its multiple: "340 req/s (3.4x)" (visitors/s for
+// journeys).
 func (r *Result) at(rate float64) string {
-	s := fmtRate(rate) + " req/s"
+	unit := r.Settings.RateUnit
+	if unit == "" {
+		unit = "req/s"
+	}
+	s := fmtRate(rate) + " " + unit
 	if r.Settings.BaselineRPS > 0 {
 		s += " (" + fmtMult(rate/r.Settings.BaselineRPS) + ")"
 	}

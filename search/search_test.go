@@ -590,3 +590,20 @@ func TestFind_TolerableLag(t *testing.T) {
 		t.Errorf("tight SLO: %s (stopped %q) at %v; want inconclusive above 150: %s", r.Status, r.Stopped, r.CapacityRPS, stepList(r))
 	}
 }
+
+// A journey scenario's rates are arrivals: the answer says visitors/s.
+func TestResult_JourneyUnit(t *testing.T) {
+	p, err := scenarios.Parse("j.yaml", []byte("name: j\ntarget: http://127.0.0.1:9\nbaseline: 5\nstages: [{hold: {duration: 10s}}]\n"+
+		"journeys: [{name: v, steps: [{url: /}]}]\n"), scenarios.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newResult(&settings{Config: Config{Plan: p}})
+	if got := r.at(10); got != "10 visitors/s (2.0x)" {
+		t.Errorf("at(10) = %q; want 10 visitors/s (2.0x)", got)
+	}
+	p.Journeys = nil
+	if got := newResult(&settings{Config: Config{Plan: p}}).at(10); got != "10 req/s (2.0x)" {
+		t.Errorf("without journeys at(10) = %q; want 10 req/s (2.0x)", got)
+	}
+}
