@@ -15,15 +15,22 @@ import (
 // the app with cfg, and returns the result.
 func runProductHunt(t *testing.T, cfg mvpapp.Config, d time.Duration) *engine.Result {
 	t.Helper()
-	data, err := examples.Scenarios.ReadFile("producthunt.yaml")
+	return runExample(t, "producthunt.yaml", cfg, d)
+}
+
+// runExample replays the example scenario file, its curve compressed to d
+// (a journey's think times stay real), against the app with cfg.
+func runExample(t *testing.T, file string, cfg mvpapp.Config, d time.Duration) *engine.Result {
+	t.Helper()
+	data, err := examples.Scenarios.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := scenarios.Parse("producthunt.yaml", data, scenarios.Overrides{Duration: d})
+	plan, err := scenarios.Parse(file, data, scenarios.Overrides{Duration: d})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*d+30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*d+60*time.Second)
 	defer cancel()
 	srv, err := mvpapp.Start(ctx, cfg, "127.0.0.1:0")
 	if err != nil {
