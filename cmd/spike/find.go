@@ -151,6 +151,9 @@ func runFind(ctx context.Context, opts *FindOptions) error {
 	if cfg.MaxRate > 0 {
 		warnIfOverCeiling(opts.IO, cfg.MaxRate, "")
 	}
+	if note := journeyStepNote(plan, opts.Step); note != "" {
+		fmt.Fprintln(opts.IO.ErrOut, "spike: "+note)
+	}
 	target := plan.Target
 	if target != "demo" {
 		limit := cfg.MaxRate // the search climbs at most this far
@@ -380,4 +383,28 @@ func printFindAnswer(ios *IOStreams, res *search.Result, a *analysis.Analysis) {
 			fmt.Fprintf(w, "  %d. %s\n", k+1, f)
 		}
 	}
+}
+
+// journeyStepNote warns when a search step is shorter than a visitor's
+// think time: each step starts with no session open and ends the sessions
+// it started, so visitors who arrive late in a step never reach the later
+// steps of their journey, which then see less load than a longer hold
+// would give them.
+func journeyStepNote(plan *scenarios.Plan, step time.Duration) string {
+	var longest time.Duration
+	name := ""
+	for _, j := range plan.Journeys {
+		var d time.Duration
+		for _, st := range j.Steps {
+			d += st.Think.Mean()
+		}
+		if d > longest {
+			longest, name = d, j.Name
+		}
+	}
+	if longest == 0 || step >= 3*longest {
+		return ""
+	}
+	return fmt.Sprintf("a visitor of journey %s thinks for about %s in all; steps of %s cut many sessions short, so its later steps see less load than a longer hold would give them (--step %s or more)",
+		name, fmtDur(longest), fmtDur(step), fmtDur((3 * longest).Round(time.Second)))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/scenarios"
 	"github.com/spikeload/spike/search"
 )
 
@@ -114,5 +115,21 @@ func TestFind_ExampleApp(t *testing.T) {
 	// 60 req/s of the mix (a little lower with CPU time and queueing).
 	if s.CapacityRPS < 30 || s.CapacityRPS > 66 {
 		t.Errorf("capacity %v req/s; want about 60 (30–66)", s.CapacityRPS)
+	}
+}
+
+func TestJourneyStepNote(t *testing.T) {
+	t.Parallel()
+	y := "name: j\ntarget: http://127.0.0.1:9\nbaseline: 5\nstages: [{hold: {duration: 10s}}]\n" +
+		"journeys: [{name: v, steps: [{url: /, think: 2s-4s}, {url: /a, think: 1s}, {url: /b}]}]\n"
+	p, err := scenarios.Parse("j.yaml", []byte(y), scenarios.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := journeyStepNote(p, 5*time.Second); !strings.Contains(got, "journey v thinks for about 4s in all") || !strings.Contains(got, "--step 12s") {
+		t.Errorf("note for 5 s steps: %q", got)
+	}
+	if got := journeyStepNote(p, 12*time.Second); got != "" {
+		t.Errorf("note for 12 s steps: %q; want none", got)
 	}
 }
