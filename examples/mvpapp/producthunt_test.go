@@ -15,16 +15,19 @@ import (
 // the app with cfg, and returns the result.
 func runProductHunt(t *testing.T, cfg mvpapp.Config, d time.Duration) *engine.Result {
 	t.Helper()
-	return runExample(t, "producthunt.yaml", cfg, d)
+	return runExample(t, "producthunt.yaml", cfg, d, nil)
 }
 
-// runExample replays the example scenario file, its curve compressed to d
-// (a journey's think times stay real), against the app with cfg.
-func runExample(t *testing.T, file string, cfg mvpapp.Config, d time.Duration) *engine.Result {
+// runExample replays the example scenario file, its curve compressed to d,
+// against the app with cfg. edit, when not nil, rewrites the file first.
+func runExample(t *testing.T, file string, cfg mvpapp.Config, d time.Duration, edit func([]byte) []byte) *engine.Result {
 	t.Helper()
 	data, err := examples.Scenarios.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		data = edit(data)
 	}
 	plan, err := scenarios.Parse(file, data, scenarios.Overrides{Duration: d})
 	if err != nil {
