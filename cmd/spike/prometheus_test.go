@@ -22,7 +22,7 @@ import (
 )
 
 // promRunLength is how long the real-Prometheus run lasts.
-const promRunLength = 20 * time.Second
+const promRunLength = 8 * time.Second
 
 // TestPrometheus_LiveMetrics runs spike with --metrics-addr under a real
 // Prometheus (the Debian package) scraping it every second, then asks
