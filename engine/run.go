@@ -32,8 +32,9 @@ type Progress struct {
 	// Sent and Errors count the whole run so far.
 	Sent, Errors uint64
 	// Planned is how many requests the curve scheduled so far (up to the
-	// stop of an interrupted run); InFlight how many were sent and have not
-	// finished yet.
+	// stop of an interrupted run; with journeys, the arrivals' first steps
+	// and the later steps planned so far); InFlight how many were sent and
+	// have not finished yet. PlannedRate is the arrival rate with journeys.
 	Planned, InFlight uint64
 	// Windows is how many windows have closed so far; GeneratorBound how
 	// many of them were marked generator-bound. The last report of a run
@@ -231,6 +232,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		p := Progress{Elapsed: elapsed(), Total: plan.Curve.Duration(), PlannedRate: plan.Curve.RateAt(at) / float64(cfg.Shard.n()), P95: p95, Sent: sent, Errors: errs,
 			Planned: cfg.Shard.Below(plan.Curve.PlannedIn(0, at))}
+		if ses != nil {
+			// Journeys: the arrivals' first steps and the later steps
+			// planned so far.
+			p.Planned += ses.followUps.Load()
+		}
 		if c := calls(); c > sent {
 			p.InFlight = c - sent
 		}

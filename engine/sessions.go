@@ -60,6 +60,7 @@ type sessions struct {
 	due         dueHeap
 	ready       []int // released steps (slots) waiting for the targeter
 	calls       atomic.Uint64
+	followUps   atomic.Uint64 // steps after the first planned so far
 	over        bool
 
 	stats [][]WindowJourney // [window][journey], by arrival window
@@ -365,6 +366,7 @@ func (s *sessions) complete(slot int, smp *Sample, body []byte) (time.Duration, 
 		ses.step++
 		ses.at = at
 		heap.Push(&s.due, dueStep{at: at, slot: slot})
+		s.followUps.Add(1)
 		s.wake()
 		return at, true
 	}
