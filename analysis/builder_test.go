@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -106,7 +106,7 @@ func latency(n, slow int, lat, slowLat time.Duration) engine.LatencyStats {
 			v = slowLat
 		}
 		f := 0.9 + 0.2*float64(j)/float64(max(1, n-1))
-		_ = h.RecordValue(int64(float64(v/time.Microsecond) * f))
+		_ = h.Record(int64(float64(v/time.Microsecond) * f))
 	}
 	s := engine.Stats(h, true)
 	histCache.Store(k, s)
@@ -150,7 +150,7 @@ func (b *builder) window(rate float64, seen map[string]obs) *engine.Window {
 			}
 		}
 		wr.Latency = latency(o.n, o.slow, o.lat, o.slowAt)
-		h, err := engine.DecodeHist(wr.Latency.Hist)
+		h, err := hist.Decode(wr.Latency.Hist)
 		if err != nil {
 			b.t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func (b *builder) done() *engine.Result {
 	for k := range r.Requests {
 		hists[r.Requests[k].Name] = &r.Requests[k]
 	}
-	all := map[string]*hdrhistogram.Histogram{}
+	all := map[string]*hist.Hist{}
 	for _, win := range r.Windows {
 		r.Plan.PeakRate = max(r.Plan.PeakRate, win.PlannedRate)
 		for name, wr := range win.Requests {
@@ -262,7 +262,7 @@ func (b *builder) done() *engine.Result {
 			if t.MaxBytesIn == 0 && wr.Count > 0 {
 				t.MaxBytesIn = wr.BytesIn / wr.Count
 			}
-			h, _ := engine.DecodeHist(wr.Latency.Hist)
+			h, _ := hist.Decode(wr.Latency.Hist)
 			if all[name] == nil {
 				all[name] = engine.NewHist()
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -121,11 +122,11 @@ func (a *analyzer) merge() {
 		// A second pass (after detect regrouped the layers) counts anew.
 		a.overall[w].slow95, a.overall[w].slow99 = 0, 0
 	}
-	var dec histDecoder
-	layerAcc := make([]acc, nl)
-	lowReqAcc := make([]acc, nr)
-	lowLayerAcc := make([]acc, nl)
-	var lowAllAcc acc
+	var dec hist.Decoder
+	layerAcc := make([]hist.Hist, nl)
+	lowReqAcc := make([]hist.Hist, nr)
+	lowLayerAcc := make([]hist.Hist, nl)
+	var lowAllAcc hist.Hist
 	undecodable := 0
 	active := make([]int, 0, nr)
 	for w := range a.nwin {
@@ -161,12 +162,12 @@ func (a *analyzer) merge() {
 					continue
 				}
 				if needMerge {
-					layerAcc[l].add(bs, g)
+					layerAcc[l].Add(bs, &g)
 				}
 				if a.low[w] {
-					lowReqAcc[i].add(bs, g)
-					lowLayerAcc[l].add(bs, g)
-					lowAllAcc.add(bs, g)
+					lowReqAcc[i].Add(bs, &g)
+					lowLayerAcc[l].Add(bs, &g)
+					lowAllAcc.Add(bs, &g)
 				}
 				if wantSlow {
 					rs.slow95 = addKnown(0, countAbove(bs, g, a.reqLim[i].P95))
@@ -178,10 +179,10 @@ func (a *analyzer) merge() {
 				}
 			}
 			switch {
-			case needMerge && layerAcc[l].total > 0:
-				p95, p99, max := layerAcc[l].percentiles(95, 99)
+			case needMerge && layerAcc[l].Total() > 0:
+				p95, p99, max := p95p99(&layerAcc[l])
 				ls[l].p95, ls[l].p99, ls[l].max = us(p95), us(p99), us(max)
-				layerAcc[l].reset()
+				layerAcc[l].Reset()
 			case len(active) == 1:
 				s := a.reqStat[w][active[0]]
 				ls[l].p95, ls[l].p99, ls[l].max = s.p95, s.p99, s.max
@@ -204,9 +205,9 @@ func (a *analyzer) merge() {
 	if undecodable > 0 {
 		a.note("%d stored latency histograms could not be decoded; their requests' own figures were used, and merges left them out", undecodable)
 	}
-	fill := func(s *stat, h *acc) {
-		s.samples = h.total
-		p95, p99, max := h.percentiles(95, 99)
+	fill := func(s *stat, h *hist.Hist) {
+		s.samples = h.Total()
+		p95, p99, max := p95p99(h)
 		s.p95, s.p99, s.max = us(p95), us(p99), us(max)
 	}
 	for i := range nr {
@@ -225,7 +226,7 @@ func (a *analyzer) merge() {
 // countAbove counts the samples of decoded buckets above limit (by the
 // bucket's highest equivalent value, as percentiles are reported); 0 when
 // the limit is unset.
-func countAbove(bs []bucket, g geometry, limit time.Duration) int64 {
+func countAbove(bs []hist.Bucket, g hist.Geometry, limit time.Duration) int64 {
 	if limit <= 0 {
 		return 0
 	}
@@ -236,6 +237,17 @@ func countAbove(bs []bucket, g geometry, limit time.Duration) int64 {
 	}
 	return n
 }
+
+// p95p99 returns the 95th and 99th percentiles and the maximum of h (in
+// its unit), without allocating; zeros when h is empty.
+func p95p99(h *hist.Hist) (p95, p99, max int64) {
+	var buf [2]int64
+	q := h.Quantiles(percentiles9599, buf[:0])
+	return q[0], q[1], h.Max()
+}
+
+// percentiles9599 are the percentiles p95p99 asks for.
+var percentiles9599 = []float64{95, 99}
 
 // addKnown adds two counts where -1 means unknown.
 func addKnown(a, b int64) int64 {

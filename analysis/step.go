@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -252,7 +251,7 @@ func aggregate(judged []engine.Window, plan *engine.PlanInfo, minSamples int64) 
 	all := engine.NewHist()
 	type reqAcc struct {
 		count, errors uint64
-		hist          *hdrhistogram.Histogram
+		hist          *hist.Hist
 	}
 	reqs := map[string]*reqAcc{}
 	var names []string
@@ -267,7 +266,7 @@ func aggregate(judged []engine.Window, plan *engine.PlanInfo, minSamples int64) 
 		f.sent += w.Sent
 		f.ok += w.OK
 		f.secs += (w.End - w.Start).Seconds()
-		if h, err := engine.DecodeHist(w.Latency.Hist); err == nil && h.TotalCount() > 0 {
+		if h, err := hist.Decode(w.Latency.Hist); err == nil && h.Total() > 0 {
 			all.Merge(h)
 		} else if w.Latency.Count > 0 {
 			undecodable = true
@@ -287,7 +286,7 @@ func aggregate(judged []engine.Window, plan *engine.PlanInfo, minSamples int64) 
 			}
 			acc.count += wr.OK + wr.Errors
 			acc.errors += wr.Errors
-			if h, err := engine.DecodeHist(wr.Latency.Hist); err == nil {
+			if h, err := hist.Decode(wr.Latency.Hist); err == nil {
 				acc.hist.Merge(h)
 			}
 		}
@@ -328,7 +327,7 @@ func aggregate(judged []engine.Window, plan *engine.PlanInfo, minSamples int64) 
 				return f
 			}
 		}
-		n := acc.hist.TotalCount()
+		n := acc.hist.Total()
 		q := engine.Stats(acc.hist, false)
 		if lim.P95 > 0 && n >= minSamples && q.P95 > lim.P95 {
 			f.failed = fmt.Sprintf("%sp95 %s (limit %s)", who, fmtDur(q.P95), fmtDur(lim.P95))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -234,11 +235,11 @@ func (r *run) isErrorStatus(name, code string) bool {
 // sample count supports, from an encoded whole-run histogram (µs). x is
 // 1/(1-q), so 2 is the median, 10 the 90th percentile, 1000 the 99.9th.
 func percentileCurve(enc string) ([]point, error) {
-	h, err := engine.DecodeHist(enc)
+	h, err := hist.Decode(enc)
 	if err != nil {
 		return nil, err
 	}
-	n := h.TotalCount()
+	n := h.Total()
 	if n == 0 {
 		return nil, nil
 	}
@@ -253,7 +254,7 @@ func percentileCurve(enc string) ([]point, error) {
 			x = top
 		}
 		q := 100 * (1 - 1/x)
-		v := float64(h.ValueAtQuantile(q)) / 1000
+		v := float64(h.ValueAt(q)) / 1000
 		if v <= 0 {
 			continue
 		}

@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -70,7 +69,7 @@ func (c histCache) get(p50ms float64, seed uint64) string {
 	rng := rand.New(rand.NewPCG(seed, uint64(k)))
 	for i := 0; i < 200; i++ {
 		v := p50ms * math.Exp(rng.NormFloat64()*0.5) * 1000
-		_ = h.RecordValue(int64(math.Max(1, v)))
+		_ = h.Record(int64(math.Max(1, v)))
 	}
 	s := engine.Stats(h, true).Hist
 	c[k] = s
@@ -111,7 +110,7 @@ func synthResult(o synthOptions) *engine.Result {
 		res.Plan.Requests = append(res.Plan.Requests, engine.RequestInfo{Name: q.name, Method: q.method, URL: q.url, Weight: q.share, Share: q.share, Layer: q.layer})
 	}
 	cache := histCache{}
-	totals := make([]*hdrhistogram.Histogram, len(reqs))
+	totals := make([]*hist.Hist, len(reqs))
 	for i := range totals {
 		totals[i] = engine.NewHist()
 	}
@@ -177,9 +176,9 @@ func synthResult(o synthOptions) *engine.Result {
 			rt[k].BytesIn += wr.BytesIn
 			rt[k].BytesOut += wr.BytesOut
 			if w%max(n/200, 1) == 0 {
-				_ = totals[k].RecordValues(int64(p50*1000), int64(cnt))
-				_ = totals[k].RecordValues(int64(p50*2400), int64(cnt/20+1))
-				_ = totals[k].RecordValues(int64(p50*6000), 1)
+				_ = totals[k].RecordN(int64(p50*1000), int64(cnt))
+				_ = totals[k].RecordN(int64(p50*2400), int64(cnt/20+1))
+				_ = totals[k].RecordN(int64(p50*6000), 1)
 			}
 			for code, c := range wr.Statuses {
 				if rt[k].Statuses == nil {

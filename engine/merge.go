@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -279,30 +280,23 @@ func mergeLatency(a, b LatencyStats) (LatencyStats, error) {
 	if a.Hist == "" || b.Hist == "" {
 		return a, errors.New("a latency summary has no histogram to merge")
 	}
-	ha, err := DecodeHist(a.Hist)
-	if err != nil {
-		return a, err
-	}
-	hb, err := DecodeHist(b.Hist)
-	if err != nil {
-		return a, err
-	}
-	want := NewHist()
-	for _, h := range []interface {
-		LowestTrackableValue() int64
-		HighestTrackableValue() int64
-		SignificantFigures() int64
-	}{ha, hb} {
-		if h.LowestTrackableValue() != want.LowestTrackableValue() || h.HighestTrackableValue() != want.HighestTrackableValue() || h.SignificantFigures() != want.SignificantFigures() {
+	h := NewHist()
+	var d hist.Decoder
+	want := &latencyGeometry
+	for _, s := range []string{a.Hist, b.Hist} {
+		bs, g, err := d.Decode(s)
+		if err != nil {
+			return a, err
+		}
+		if g.Lowest != want.Lowest || g.Highest != want.Highest || g.SigDigits != want.SigDigits {
 			return a, fmt.Errorf("histogram geometry %d..%d µs at %d digits differs from spike's %d..%d at %d",
-				h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(),
-				want.LowestTrackableValue(), want.HighestTrackableValue(), want.SignificantFigures())
+				g.Lowest, g.Highest, g.SigDigits, want.Lowest, want.Highest, want.SigDigits)
+		}
+		if dropped := h.Add(bs, &g); dropped != 0 {
+			return a, fmt.Errorf("%d values fell outside the histogram when merging", dropped)
 		}
 	}
-	if dropped := ha.Merge(hb); dropped != 0 {
-		return a, fmt.Errorf("%d values fell outside the histogram when merging", dropped)
-	}
-	return Stats(ha, true), nil
+	return Stats(h, true), nil
 }
 
 // mergeMap merges src's per-request figures into dst (see mergeInto).

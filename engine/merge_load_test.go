@@ -53,7 +53,7 @@ options: {window: 250ms}
 		errs  = make([]error, n)
 	)
 	for _, r := range p.Requests {
-		raw[r.Name] = NewHist()
+		raw[r.Name] = newLibHist()
 	}
 	for i := 0; i < n; i++ {
 		wg.Add(1)
@@ -73,7 +73,7 @@ options: {window: 250ms}
 					raw[p.Requests[s.Req].Name].RecordValue(v)
 					w := int(s.Intended / p.Options.Window)
 					if win[w] == nil {
-						win[w] = NewHist()
+						win[w] = newLibHist()
 					}
 					win[w].RecordValue(v)
 				},
@@ -102,12 +102,12 @@ options: {window: 250ms}
 		t.Errorf("the shards sent %d requests together; the plan has %d", sent, p.Curve.Total())
 	}
 	for _, w := range merged.Windows {
-		if want := Stats(win[w.Index], true); w.Latency != want {
+		if want := libStats(t, win[w.Index]); w.Latency != want {
 			t.Errorf("window %d: merged latency %+v; from the raw samples %+v", w.Index, w.Latency, want)
 		}
 	}
 	for _, tot := range merged.Requests {
-		want := Stats(raw[tot.Name], true)
+		want := libStats(t, raw[tot.Name])
 		if tot.Latency != want {
 			t.Errorf("request %s: merged latency %+v; from the raw samples %+v", tot.Name, tot.Latency, want)
 		}

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -160,15 +159,14 @@ func TestMergeShards_Refuses(t *testing.T) {
 	otherPlan := record(t, other, Shard{1, 2})
 	badGeom := record(t, plan, Shard{1, 2})
 	// A histogram of another geometry (1 µs .. 1 s, 2 digits).
-	h := hdrhistogram.New(1, int64(time.Second/time.Microsecond), 2)
-	if err := h.RecordValue(5000); err != nil {
-		t.Fatal(err)
-	}
-	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	g, err := hist.NewGeometry(1, int64(time.Second/time.Microsecond), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	badGeom.Windows[0].Latency.Hist = string(enc)
+	h := hist.New(g)
+	h.Record(5000)
+	var e hist.Encoder
+	badGeom.Windows[0].Latency.Hist = e.EncodeHist(h)
 	tests := []struct {
 		name  string
 		parts []*Result

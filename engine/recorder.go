@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spikeload/spike/engine/hdrv2"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -68,7 +68,7 @@ type Recorder struct {
 	next     int // index of the next window to close
 	closed   []Window
 	totals   []*liveTotal
-	pool     []*hdrv2.Hist
+	pool     []*hist.Hist
 	sum      Summarizer // reused by every window and total it summarises
 	late     uint64
 	maxOpen  int
@@ -92,7 +92,7 @@ type liveWindow struct {
 	planned    uint64
 	sent       uint64
 	ok, errs   uint64
-	all, lag   *hdrv2.Hist
+	all, lag   *hist.Hist
 	lagged     uint64 // requests sent more than MaxLagP99 late
 	reqs       []*liveReq
 }
@@ -102,7 +102,7 @@ type liveReq struct {
 	statuses          map[int]uint64
 	kinds             [len(errorKinds)]uint64
 	bytesIn, bytesOut uint64
-	hist              *hdrv2.Hist
+	hist              *hist.Hist
 	timing            map[string]*TimingStat
 	badTiming         uint64
 	// Evidence about failures and transfers (see WindowRequest).
@@ -127,7 +127,7 @@ var p95Only = []float64{95}
 
 type intervalStats struct {
 	count, errs uint64
-	hist        *hdrv2.Hist
+	hist        *hist.Hist
 }
 
 // NewRecorder returns a recorder for the plan.
@@ -171,7 +171,7 @@ func NewRecorder(plan *scenarios.Plan) *Recorder {
 // Shard); samples still carry plan indexes. Call it before the first Add.
 func (r *Recorder) Split(s Shard) { r.shard = s }
 
-func (r *Recorder) hist() *hdrv2.Hist {
+func (r *Recorder) hist() *hist.Hist {
 	if n := len(r.pool); n > 0 {
 		h := r.pool[n-1]
 		r.pool = r.pool[:n-1]
@@ -180,7 +180,7 @@ func (r *Recorder) hist() *hdrv2.Hist {
 	return newLiveHist()
 }
 
-func (r *Recorder) release(h *hdrv2.Hist) {
+func (r *Recorder) release(h *hist.Hist) {
 	if h != nil {
 		h.Reset()
 		r.pool = append(r.pool, h)

@@ -9,9 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/spikeload/spike/engine/hdrv2"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -248,7 +246,7 @@ type LatencyStats struct {
 	P99   time.Duration `json:"p99_ns"`
 	Max   time.Duration `json:"max_ns"`
 	// Hist is the HDR histogram (microseconds) in its compressed base64
-	// encoding; merge and re-analyse with DecodeHist.
+	// encoding; merge and re-analyse with hist.Decode.
 	Hist string `json:"hist,omitempty"`
 }
 
@@ -397,56 +395,45 @@ type ErrorSample struct {
 	Count   uint64 `json:"count"`
 }
 
-// DecodeHist decodes a histogram stored in a LatencyStats.
-func DecodeHist(s string) (*hdrhistogram.Histogram, error) {
-	if s == "" {
-		return NewHist(), nil
-	}
-	h, err := hdrhistogram.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("decode histogram: %w", err)
-	}
-	return h, nil
-}
+// LatencyGeometry returns the layout of spike's latency histograms:
+// microseconds from 1 µs to 1 hour at 3 significant digits. Every histogram
+// a result stores has it; merges of shards refuse any other.
+func LatencyGeometry() hist.Geometry { return latencyGeometry }
 
-// NewHist returns an empty latency histogram with spike's geometry.
-func NewHist() *hdrhistogram.Histogram {
-	return hdrhistogram.New(histLowest, histHighest, histDigits)
-}
+// latencyGeometry is LatencyGeometry's value.
+var latencyGeometry = func() hist.Geometry {
+	g, err := hist.NewGeometry(histLowest, histHighest, histDigits)
+	if err != nil {
+		panic(err) // constants; covered by every test
+	}
+	return g
+}()
+
+// NewHist returns an empty latency histogram with spike's geometry
+// (LatencyGeometry), values in microseconds.
+func NewHist() *hist.Hist { return hist.New(latencyGeometry) }
 
 // Stats summarises h (in microseconds) and, if encode is set, keeps its
-// compressed encoding. The figures and bytes are hdrhistogram-go's; the
-// recorder's own histograms go through a Summarizer instead.
-func Stats(h *hdrhistogram.Histogram, encode bool) LatencyStats {
-	if h.TotalCount() == 0 {
-		return LatencyStats{}
-	}
-	g, err := hdrv2.NewGeometry(h.LowestTrackableValue(), h.HighestTrackableValue(), int32(h.SignificantFigures()))
-	if err != nil {
-		return LatencyStats{Count: h.TotalCount()}
-	}
+// compressed encoding. Summarising many, use a Summarizer: it reuses its
+// buffers.
+func Stats(h *hist.Hist, encode bool) LatencyStats {
 	var z Summarizer
-	counts := h.Export().Counts
-	s := z.stats(hdrv2.Summarize(&g, counts, statPercentiles, nil))
-	if encode {
-		s.Hist = z.enc.Encode(&g, counts)
-	}
-	return s
+	return z.StatsOf(h, encode)
 }
 
 // statPercentiles are the percentiles LatencyStats carries.
 var statPercentiles = []float64{50, 90, 95, 99}
 
-// Summarizer computes LatencyStats and encodings of the recorder's
-// histograms, reusing its encoder and buffers; the figures and bytes are
-// hdrhistogram-go's. It is not safe for concurrent use.
+// Summarizer computes LatencyStats and encodings of histograms, reusing its
+// encoder and buffers; the figures and bytes are hdrhistogram-go's (see
+// package hist). It is not safe for concurrent use.
 type Summarizer struct {
-	enc  hdrv2.Encoder
+	enc  hist.Encoder
 	vals []int64
 }
 
-// StatsOf is Stats of one of the recorder's live histograms.
-func (z *Summarizer) StatsOf(h *hdrv2.Hist, encode bool) LatencyStats {
+// StatsOf is Stats of h.
+func (z *Summarizer) StatsOf(h *hist.Hist, encode bool) LatencyStats {
 	if h.Total() == 0 {
 		return LatencyStats{}
 	}
@@ -457,7 +444,7 @@ func (z *Summarizer) StatsOf(h *hdrv2.Hist, encode bool) LatencyStats {
 	return s
 }
 
-func (z *Summarizer) stats(sum hdrv2.Summary) LatencyStats {
+func (z *Summarizer) stats(sum hist.Summary) LatencyStats {
 	z.vals = sum.Values
 	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
 	return LatencyStats{
@@ -467,17 +454,8 @@ func (z *Summarizer) stats(sum hdrv2.Summary) LatencyStats {
 	}
 }
 
-// liveGeometry is the layout of the recorder's histograms: NewHist's.
-var liveGeometry = func() hdrv2.Geometry {
-	g, err := hdrv2.NewGeometry(histLowest, histHighest, histDigits)
-	if err != nil {
-		panic(err) // constants; covered by every test
-	}
-	return g
-}()
-
-// newLiveHist returns an empty recorder histogram, laid out as NewHist.
-func newLiveHist() *hdrv2.Hist { return hdrv2.NewHist(liveGeometry) }
+// newLiveHist returns an empty recorder histogram (NewHist).
+func newLiveHist() *hist.Hist { return NewHist() }
 
 // WriteJSON writes r as indented JSON.
 func (r *Result) WriteJSON(w io.Writer) error {

@@ -13,7 +13,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/spikeload/spike/engine/hdrv2"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -64,7 +64,7 @@ type sessions struct {
 	over        bool
 
 	stats [][]WindowJourney // [window][journey], by arrival window
-	dur   []*hdrv2.Hist     // completed sessions' durations, per journey
+	dur   []*hist.Hist      // completed sessions' durations, per journey
 }
 
 type session struct {

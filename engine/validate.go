@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -95,6 +96,7 @@ func decodeResult(name string, r io.Reader, tooBig func() error) (*Result, error
 // histograms that decode; counts that add up. It names the first problem by
 // its JSON path.
 func (r *Result) Validate() error {
+	var d hist.Decoder
 	if !r.Meta.Ended.IsZero() && r.Meta.Ended.Before(r.Meta.Started) {
 		return fmt.Errorf("meta: ended %s before it started %s", r.Meta.Ended.Format("15:04:05"), r.Meta.Started.Format("15:04:05"))
 	}
@@ -112,20 +114,20 @@ func (r *Result) Validate() error {
 		if w.OK+w.Errors > w.Sent && w.Sent > 0 {
 			return fmt.Errorf("%s: ok %d + errors %d is more than the %d sent", at, w.OK, w.Errors, w.Sent)
 		}
-		if err := checkHist(at+".latency", w.Latency); err != nil {
+		if err := checkHist(&d, at+".latency", w.Latency); err != nil {
 			return err
 		}
 		for name, wr := range w.Requests {
 			if wr == nil {
 				return fmt.Errorf("%s.requests[%q]: null", at, name)
 			}
-			if err := checkHist(fmt.Sprintf("%s.requests[%q].latency", at, name), wr.Latency); err != nil {
+			if err := checkHist(&d, fmt.Sprintf("%s.requests[%q].latency", at, name), wr.Latency); err != nil {
 				return err
 			}
 		}
 	}
 	for i, t := range r.Requests {
-		if err := checkHist(fmt.Sprintf("requests[%d].latency", i), t.Latency); err != nil {
+		if err := checkHist(&d, fmt.Sprintf("requests[%d].latency", i), t.Latency); err != nil {
 			return err
 		}
 	}
@@ -135,11 +137,11 @@ func (r *Result) Validate() error {
 // errCorruptHist wraps every histogram decoding failure.
 var errCorruptHist = errors.New("corrupt histogram")
 
-func checkHist(at string, l LatencyStats) error {
+func checkHist(d *hist.Decoder, at string, l LatencyStats) error {
 	if l.Hist == "" {
 		return nil
 	}
-	if _, err := DecodeHist(l.Hist); err != nil {
+	if _, _, err := d.Decode(l.Hist); err != nil {
 		return fmt.Errorf("%s.hist: %w: %v", at, errCorruptHist, err)
 	}
 	return nil

@@ -14,8 +14,8 @@ import (
 func validResult(t testing.TB) *Result {
 	h := NewHist()
 	for _, us := range []int64{900, 1000, 1100, 5000} {
-		if err := h.RecordValue(us); err != nil {
-			t.Fatal(err)
+		if !h.Record(us) {
+			t.Fatalf("Record(%d) = false", us)
 		}
 	}
 	lat := Stats(h, true)

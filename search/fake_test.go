@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -177,7 +178,7 @@ func latency(n int, lat time.Duration, slow int, slowLat time.Duration) engine.L
 			v = slowLat
 		}
 		f := 0.9 + 0.2*float64(j)/float64(max(1, n-1))
-		_ = h.RecordValue(int64(float64(v/time.Microsecond) * f))
+		_ = h.Record(int64(float64(v/time.Microsecond) * f))
 	}
 	s := engine.Stats(h, true)
 	histCache.Store(key, s)
@@ -195,7 +196,7 @@ func merged(t testing.TB, parts []engine.LatencyStats) engine.LatencyStats {
 	}
 	all := engine.NewHist()
 	for _, p := range parts {
-		h, err := engine.DecodeHist(p.Hist)
+		h, err := hist.Decode(p.Hist)
 		if err != nil {
 			t.Fatal(err)
 		}

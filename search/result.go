@@ -10,6 +10,7 @@ import (
 
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -418,11 +419,11 @@ func (t *totals) add(reqs []engine.RequestTotal) error {
 
 // mergeLatency adds the histogram of b into a, re-encoding a.
 func mergeLatency(a *engine.LatencyStats, b engine.LatencyStats) error {
-	ha, err := engine.DecodeHist(a.Hist)
+	ha, err := hist.Decode(a.Hist)
 	if err != nil {
 		return err
 	}
-	hb, err := engine.DecodeHist(b.Hist)
+	hb, err := hist.Decode(b.Hist)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -56,7 +55,7 @@ func synthResult(t *testing.T, baseline float64, reqs []synthReq, rates ...float
 		Options:  scenarios.Options{Connections: 1000, Window: time.Second},
 	}
 	totals := map[string]*engine.RequestTotal{}
-	hists := map[string]*hdrhistogram.Histogram{}
+	hists := map[string]*hist.Hist{}
 	for _, q := range reqs {
 		r.Plan.Requests = append(r.Plan.Requests, engine.RequestInfo{Name: q.name, Method: "GET", URL: q.url, Weight: q.share, Share: q.share})
 		r.Requests = append(r.Requests, engine.RequestTotal{Name: q.name})
@@ -81,7 +80,7 @@ func synthResult(t *testing.T, baseline float64, reqs []synthReq, rates ...float
 			h := engine.NewHist()
 			for j := range n {
 				f := 0.9 + 0.2*float64(j)/float64(max(1, n-1))
-				_ = h.RecordValue(int64(float64(q.lat(rate)/time.Microsecond) * f))
+				_ = h.Record(int64(float64(q.lat(rate)/time.Microsecond) * f))
 			}
 			wr := &engine.WindowRequest{Count: uint64(n), OK: uint64(n - errs), Errors: uint64(errs), Latency: engine.Stats(h, true)}
 			t := totals[q.name]

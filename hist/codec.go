@@ -1,15 +1,22 @@
-// Package hdrv2 reads and writes HDR histograms in the V2 compressed
+// Package hist is spike's one histogram package: HDR histograms that record
+// latencies, merge, give quantiles, and read and write the V2 compressed
 // encoding (base64 of a zlib-compressed, ZigZag LEB128 counts array) that
-// hdrhistogram-go, HdrHistogram (Java) and spike's result files use, and
-// summarises a counts array the way hdrhistogram-go does.
+// hdrhistogram-go, HdrHistogram (Java) and spike's result files use. Every
+// figure it gives is the one hdrhistogram-go gives for the same counts, and
+// every encoding it writes is the library's, byte for byte; its tests hold it
+// to the library.
 //
 // It exists for speed: hdrhistogram-go's Encode allocates a new zlib writer
 // at best compression (≈0.8 MB) per call and Decode a dense histogram and a
 // zlib reader, which made closing a window of a run cost about a millisecond
 // and a megabyte of garbage per histogram, and an analysis of a 1-hour
-// result seconds. The Encoder and Decoder here reuse their buffers and
-// produce and accept the same bytes; tests check them against the library.
-package hdrv2
+// result seconds. The Encoder and Decoder here reuse their buffers, and a
+// Hist costs the range of buckets it touched, not its whole counts array.
+//
+// It knows nothing of windows or requests: the engine records into it, the
+// result keeps its encodings, and the analysis, the search and the report
+// decode and merge them.
+package hist
 
 import (
 	"bytes"
@@ -43,6 +50,10 @@ type Geometry struct {
 	Configured bool
 }
 
+// NewGeometry returns the layout hdrhistogram-go's New(lowest, highest, sig)
+// uses: values from lowest to highest at sig significant decimal digits
+// (0 to 5). A lowest below 1 is taken as 1, a highest below 2×lowest as
+// 2×lowest, as the library does.
 func NewGeometry(lowest, highest int64, sig int32) (Geometry, error) {
 	if sig < 0 || sig > 5 {
 		return Geometry{}, fmt.Errorf("significant digits %d out of range", sig)
@@ -65,7 +76,7 @@ func NewGeometry(lowest, highest int64, sig int32) (Geometry, error) {
 		unitMag = 0
 	}
 	if unitMag+halfMag > 61 {
-		return Geometry{}, fmt.Errorf("Geometry (%d, %d digits) not representable", lowest, sig)
+		return Geometry{}, fmt.Errorf("geometry (%d, %d digits) not representable", lowest, sig)
 	}
 	subCount := int64(1) << (halfMag + 1)
 	untrackable := subCount << unitMag
@@ -86,6 +97,8 @@ func NewGeometry(lowest, highest int64, sig int32) (Geometry, error) {
 	}, nil
 }
 
+// Same reports whether g and o lay buckets out alike (a bucket index means
+// the same values in both).
 func (g *Geometry) Same(o *Geometry) bool {
 	return g.unitMag == o.unitMag && g.halfMag == o.halfMag && g.CountsLen == o.CountsLen
 }
@@ -256,77 +269,6 @@ func (g *Geometry) Median(i int32) int64 {
 	return g.LowestEquivalent(i) + g.size(i)>>1
 }
 
-// Summary is what hdrhistogram-go reports of a histogram, computed in one
-// pass over its counts.
-type Summary struct {
-	Count, Min, Max int64
-	Mean            float64
-	// Values holds the value at each percentile asked for, in order.
-	Values []int64
-}
-
-// Summarize computes the count, minimum, maximum, mean and the values at
-// percentiles (ascending, in percent, above 0) of counts laid out by g, exactly as
-// hdrhistogram-go's TotalCount, Min, Max, Mean and ValueAtPercentiles do.
-// The returned Values slice is out, reused.
-func Summarize(g *Geometry, counts []int64, percentiles []float64, out []int64) Summary {
-	return summarize(g, counts, 0, percentiles, out)
-}
-
-// summarize is Summarize over counts from index from on (the ones before it
-// are known to be empty).
-func summarize(g *Geometry, counts []int64, from int32, percentiles []float64, out []int64) Summary {
-	s := Summary{Values: out[:0]}
-	first, last := int32(-1), int32(-1)
-	for i := int(from); i < len(counts); i++ {
-		if c := counts[i]; c != 0 {
-			if first < 0 {
-				first = int32(i)
-			}
-			last = int32(i)
-			s.Count += c
-		}
-	}
-	if s.Count == 0 {
-		for range percentiles {
-			s.Values = append(s.Values, 0)
-		}
-		return s
-	}
-	s.Min, s.Max = g.LowestEquivalent(first), g.Value(last)
-	total := float64(s.Count)
-	var cum int64
-	k := 0
-	for i := first; i <= last; i++ {
-		c := counts[i]
-		if c == 0 {
-			continue
-		}
-		s.Mean += float64(c) * float64(g.Median(i)) / total
-		cum += c
-		for k < len(percentiles) && cum >= Rank(percentiles[k], s.Count) {
-			s.Values = append(s.Values, g.Value(i))
-			k++
-		}
-	}
-	for ; k < len(percentiles); k++ {
-		s.Values = append(s.Values, s.Max)
-	}
-	return s
-}
-
-// Rank is hdrhistogram's nearest rank for percentile p of total samples.
-func Rank(p float64, total int64) int64 {
-	r := p/100*float64(total) + 0.5
-	if !(r >= 1) {
-		return 1
-	}
-	if r >= float64(total) {
-		return total
-	}
-	return int64(r)
-}
-
 // Encoder writes histograms in the V2 compressed encoding, reusing its zlib
 // writer and buffers between calls. It is not safe for concurrent use.
 type Encoder struct {
@@ -413,70 +355,12 @@ func appendZigzag(b []byte, v int64) []byte {
 	return append(b, byte(u))
 }
 
-// Hist is a dense HDR histogram of one geometry that remembers which range
-// of buckets it has touched, so summarising, encoding and resetting it cost
-// the touched range, not the whole counts array. It records exactly as
-// hdrhistogram-go's RecordValue does (same buckets, same values dropped) and
-// its encoding is the library's, byte for byte. The zero Hist is not usable;
-// call NewHist. It is not safe for concurrent use.
-type Hist struct {
-	g      Geometry
-	counts []int64
-	total  int64
-	lo, hi int32 // touched range, inclusive; lo > hi when empty
-}
-
-// NewHist returns an empty histogram laid out by g.
-func NewHist(g Geometry) *Hist {
-	return &Hist{g: g, counts: make([]int64, g.CountsLen), lo: g.CountsLen, hi: -1}
-}
-
-// Record adds one value; false when the value is negative or past the
-// histogram's range (it is then not counted, as the library drops it).
-func (h *Hist) Record(v int64) bool {
-	if v < 0 {
-		return false
-	}
-	i := h.g.Index(v)
-	if i < 0 || i >= h.g.CountsLen {
-		return false
-	}
-	h.counts[i]++
-	h.total++
-	if i < h.lo {
-		h.lo = i
-	}
-	if i > h.hi {
-		h.hi = i
-	}
-	return true
-}
-
-// Total returns how many values were recorded.
-func (h *Hist) Total() int64 { return h.total }
-
-// Reset empties h, keeping its storage.
-func (h *Hist) Reset() {
-	if h.total > 0 {
-		clear(h.counts[h.lo : h.hi+1])
-	}
-	h.total = 0
-	h.lo, h.hi = h.g.CountsLen, -1
-}
-
-// Geometry returns h's bucket layout.
-func (h *Hist) Geometry() *Geometry { return &h.g }
-
-// Summarize is Summarize over h's touched range.
-func (h *Hist) Summarize(percentiles []float64, out []int64) Summary {
-	if h.total == 0 {
-		return Summarize(&h.g, nil, percentiles, out)
-	}
-	return summarize(&h.g, h.counts[:h.hi+1], h.lo, percentiles, out)
-}
-
-// EncodeHist returns h's V2 compressed encoding.
+// EncodeHist returns h's V2 compressed encoding; "" for a zero Hist that
+// never took a geometry.
 func (e *Encoder) EncodeHist(h *Hist) string {
+	if !h.g.Configured {
+		return ""
+	}
 	if h.total == 0 {
 		return e.Encode(&h.g, h.counts[:1])
 	}

@@ -1,4 +1,4 @@
-package hdrv2
+package hist
 
 import (
 	"math/rand"
@@ -114,7 +114,7 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	counts := h.Export().Counts
 	g, _ := NewGeometry(1, 3_600_000_000, 3)
-	b.Run("hdrv2", func(b *testing.B) {
+	b.Run("hist", func(b *testing.B) {
 		var e Encoder
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
@@ -135,7 +135,7 @@ func TestHist_RecordsLikeLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHist(g)
+	h := New(g)
 	var e Encoder
 	ps := []float64{50, 90, 95, 99}
 	for trial := 0; trial < 100; trial++ {
