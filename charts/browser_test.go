@@ -175,6 +175,14 @@ func TestBrowser_Report(t *testing.T) {
 	}
 }
 
+func TestBrowser_Journeys(t *testing.T) {
+	t.Parallel()
+	bin := chromiumPath(t)
+	res := synthJourneys(synthResult(synthOptions{}), false)
+	st, _ := openReport(t, bin, res, synthAnalysis(res, false), "report-journeys.png")
+	checkSelftest(t, st, len(allChartIDs)+2) // the funnel and the journeys over time
+}
+
 func TestBrowser_NotAnalysed(t *testing.T) {
 	t.Parallel()
 	bin := chromiumPath(t)
@@ -190,9 +198,9 @@ func TestBrowser_NotAnalysed(t *testing.T) {
 func TestBrowser_Hostile(t *testing.T) {
 	t.Parallel()
 	bin := chromiumPath(t)
-	res := synthResult(synthOptions{hostile: true})
+	res := synthJourneys(synthResult(synthOptions{hostile: true}), true)
 	st, dom := openReport(t, bin, res, synthAnalysis(res, true), "report-hostile.png")
-	checkSelftest(t, st, len(allChartIDs))
+	checkSelftest(t, st, len(allChartIDs)+2) // and the journeys' two
 	if want := "spike report: " + res.Meta.Scenario; st.Title != want {
 		t.Errorf("title = %q; want %q (the payload as text)", st.Title, want)
 	}

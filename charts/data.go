@@ -74,8 +74,23 @@ func (r *run) windowSecs(w *engine.Window) float64 {
 	return 1
 }
 
-// baseline is the plan's baseline rate, req/s (0 when none).
+// baseline is the plan's baseline rate, in unit (0 when none).
 func (r *run) baseline() float64 { return r.res.Plan.Baseline }
+
+// unit is the unit of the plan's rates: req/s, or visitors/s for journeys.
+func (r *run) unit() string {
+	if r.journeys() {
+		return "visitors/s"
+	}
+	return r.res.Plan.RateUnit()
+}
+
+// rate formats a rate of the plan (planned, breakpoint, capacity) in its
+// unit, with its multiple of the baseline.
+func (r *run) rate(v float64) string { return fmtRateIn(v, r.baseline(), r.unit()) }
+
+// journeys reports whether the run sent journeys (its curve is arrivals).
+func (r *run) journeys() bool { return len(r.res.Journeys) > 0 || len(r.res.Plan.Journeys) > 0 }
 
 // windowSeries returns one value per window, as points at the window's start,
 // skipping windows where f reports no value, down-sampled with LTTB.

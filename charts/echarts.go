@@ -22,6 +22,9 @@ const (
 	IDKneeSuccess = "chart-knee-success"
 	IDDistrib     = "chart-distribution"
 	IDTiming      = "chart-server-timing"
+	// Journey runs only.
+	IDFunnel   = "chart-funnel"
+	IDJourneys = "chart-journeys"
 )
 
 // Axis label formatters. echarts wants functions for these; the options are

@@ -82,20 +82,42 @@ func fmtOffset(s float64) string {
 
 // fmtRate formats a rate in req/s, with its multiple of the baseline when
 // there is one: "120 req/s (4.0x)".
-func fmtRate(rps, baseline float64) string {
-	s := scenarios.FormatRate(rps) + " req/s"
+func fmtRate(rps, baseline float64) string { return fmtRateIn(rps, baseline, "") }
+
+// fmtRateIn is fmtRate in unit ("visitors/s" for journeys; "" is req/s).
+func fmtRateIn(rate, baseline float64, unit string) string {
+	if unit == "" {
+		unit = "req/s"
+	}
+	s := scenarios.FormatRate(rate) + " " + unit
 	if baseline > 0 {
-		s += fmt.Sprintf(" (%.1fx)", rps/baseline)
+		s += fmt.Sprintf(" (%.1fx)", rate/baseline)
 	}
 	return s
 }
 
-// fmtPoint formats a moment of the run: "120 req/s (4.0x) at 2:15".
+// fmtPoint formats a moment of the run: "120 req/s (4.0x) at 2:15", or
+// with journeys "20.6 visitors/s (4.1x, 72 req/s) at 0:53".
 func fmtPoint(p *analysis.Point, baseline float64) string {
 	if p == nil {
 		return "—"
 	}
-	return fmtRate(p.RateRPS, baseline) + " at " + fmtOffset(p.AtMs/1000)
+	return fmtPointRate(p, baseline) + " at " + fmtOffset(p.AtMs/1000)
+}
+
+// fmtPointRate formats a point's rate in its unit, with the request rate it
+// meant when that unit is not req/s.
+func fmtPointRate(p *analysis.Point, baseline float64) string {
+	s := fmtRateIn(p.RateRPS, baseline, p.Unit)
+	if p.Unit != "" && p.Unit != "req/s" && p.ReqRPS > 0 {
+		req := scenarios.FormatRate(p.ReqRPS) + " req/s"
+		if baseline > 0 {
+			s = strings.TrimSuffix(s, ")") + ", " + req + ")"
+		} else {
+			s += " (" + req + ")"
+		}
+	}
+	return s
 }
 
 // fmtPct formats a fraction as a percentage: "1.2%".

@@ -16,9 +16,9 @@ import (
 const nameAll = "all requests"
 
 // kneeAxis is the planned-rate x axis.
-func kneeAxis() opts.XAxis {
+func kneeAxis(r *run) opts.XAxis {
 	return opts.XAxis{
-		Type: "value", Name: "planned rate (req/s)", NameLocation: "middle", NameGap: 30, Scale: opts.Bool(true),
+		Type: "value", Name: "planned rate (" + r.unit() + ")", NameLocation: "middle", NameGap: 30, Scale: opts.Bool(true),
 		AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), HideOverlap: opts.Bool(true)},
 		SplitLine: &opts.SplitLine{Show: opts.Bool(false)},
 	}
@@ -31,10 +31,10 @@ func rateLines(r *run) []markLine {
 	}
 	var ls []markLine
 	if c := r.a.Verdict.Capacity; c != nil {
-		ls = append(ls, vline("capacity "+fmtRate(c.RateRPS, r.baseline()), c.RateRPS, colorCapacity, true))
+		ls = append(ls, vline("capacity "+fmtPointRate(c, r.baseline()), c.RateRPS, colorCapacity, true))
 	}
 	if b := r.a.Verdict.Breakpoint; b != nil {
-		ls = append(ls, vline("breakpoint "+fmtRate(b.RateRPS, r.baseline()), b.RateRPS, colorBreak, false))
+		ls = append(ls, vline("breakpoint "+fmtPointRate(b, r.baseline()), b.RateRPS, colorBreak, false))
 	}
 	return ls
 }
@@ -96,7 +96,7 @@ func addKneeSeries(c *ec.Scatter, names []string, series [][]point, marks []mark
 func kneeLatencyChart(r *run) *ec.Scatter {
 	c := ec.NewScatter()
 	c.SetGlobalOptions(append(baseOpts(IDKneeLatency),
-		ec.WithXAxisOpts(kneeAxis()),
+		ec.WithXAxisOpts(kneeAxis(r)),
 		ec.WithYAxisOpts(msAxis("p95 latency (log)", true)),
 	)...)
 	names, series := kneeSeries(r,
@@ -118,7 +118,7 @@ func kneeLatencyChart(r *run) *ec.Scatter {
 func kneeSuccessChart(r *run) *ec.Scatter {
 	c := ec.NewScatter()
 	c.SetGlobalOptions(append(baseOpts(IDKneeSuccess),
-		ec.WithXAxisOpts(kneeAxis()),
+		ec.WithXAxisOpts(kneeAxis(r)),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Name: "successful responses", NameLocation: "middle", NameGap: 56,
 			Min: 0, Max: 100, AxisLabel: &opts.AxisLabel{Show: opts.Bool(true), Formatter: "{value}%"}}),
 	)...)

@@ -137,7 +137,10 @@ func buildPage(r *run) (*page, error) {
 	if !m.Started.IsZero() && m.Ended.After(m.Started) {
 		sub = append(sub, "ran "+fmtDur(m.Ended.Sub(m.Started)))
 	}
-	sub = append(sub, "peak planned "+fmtRate(r.res.Plan.PeakRate, r.baseline()))
+	sub = append(sub, "peak planned "+r.rate(r.res.Plan.PeakRate))
+	if s := sendingText(r.res.Plan); s != "" {
+		sub = append(sub, s)
+	}
 	p := &page{
 		Title:    "spike report: " + scenario,
 		Scenario: scenario, Subtitle: strings.Join(sub, " · "),
@@ -170,6 +173,22 @@ func buildPage(r *run) (*page, error) {
 	}
 	tp.Caption = "Planned rate (dashed), requests sent and successful responses per second." + shade
 	add(section{ID: "throughput", Title: "Throughput over time", Charts: []chartView{tp}})
+
+	if r.journeys() {
+		fc, err := one(IDFunnel, "Visitors who reached each step", funnelChart(r), "axis")
+		if err != nil {
+			return nil, err
+		}
+		fc.Caption = "Every visitor of the run, step by step: blue went on to the next step, red left at this step because it failed (an error status, a timeout or a failed extraction; a visitor leaves as a real one would), grey were still in their session when the run ended."
+		fc.Tall = len(funnel(r)) > 12
+		jt, err := one(IDJourneys, "Visitors over time, by when they arrived", journeysTimeChart(r), "axis")
+		if err != nil {
+			return nil, err
+		}
+		jt.Caption = "Visitors per second by the window they arrived in, stacked by what became of them: completed, left at a step (the steps that lost the most), or still in session at the end; the line is those who started. Where overload shows first in a launch: the red grows while the curve climbs." + shade
+		add(section{ID: "journeys", Title: "Journeys: the funnel", Charts: []chartView{fc, jt}, Tables: []table{funnelTable(r)},
+			Intro: "With journeys, the curve is arriving visitors (" + r.unit() + "); each step is also a request in the tables below, named journey/step."})
+	}
 
 	lat, err := one(IDLatency, "", latencyChart(r), "axis")
 	if err != nil {

@@ -235,12 +235,24 @@ func metaTable(r *run) table {
 	}
 	add("Time scale", strconv.FormatFloat(ts, 'g', -1, 64)+"x")
 	if p.Baseline > 0 {
-		add("Baseline", fmtRate(p.Baseline, 0))
+		add("Baseline", fmtRateIn(p.Baseline, 0, p.RateUnit()))
 	} else {
 		add("Baseline", "not set")
 	}
-	add("Peak planned", fmtRate(p.PeakRate, p.Baseline))
-	add("Requests planned", strconv.FormatUint(p.Total, 10))
+	add("Peak planned", r.rate(p.PeakRate))
+	if r.journeys() {
+		add("Visitors planned", strconv.FormatUint(p.Total, 10))
+	} else {
+		add("Requests planned", strconv.FormatUint(p.Total, 10))
+	}
+	add("Arrivals", arrivalsText(p.Options.Arrivals))
+	add("Mix", mixText(p.Options.Mix, r.journeys()))
+	if r.journeys() {
+		add("Journeys", journeysText(p.Journeys))
+		if p.Options.MaxSessions > 0 {
+			add("Sessions at once", fmt.Sprintf("at most %d (options.max_sessions)", p.Options.MaxSessions))
+		}
+	}
 	var sent, ok, failed uint64
 	for _, w := range r.res.Windows {
 		sent += w.Sent
@@ -397,21 +409,21 @@ func verdictOf(r *run) verdictView {
 		v.Facts = append(v.Facts, fact{"Periodic stalls", fmtMs(st.TypicalMs), st.Text})
 	}
 	if a.Breakpoint != nil {
-		v.Facts = append(v.Facts, fact{"Breakpoint", fmtRate(a.Breakpoint.RateRPS, b), "at " + fmtOffset(a.Breakpoint.AtMs/1000) + " into the run"})
+		v.Facts = append(v.Facts, fact{"Breakpoint", fmtPointRate(a.Breakpoint, b), "at " + fmtOffset(a.Breakpoint.AtMs/1000) + " into the run"})
 	}
 	if a.Capacity != nil {
-		v.Facts = append(v.Facts, fact{"Capacity", fmtRate(a.Capacity.RateRPS, b), "highest rate held within the SLO"})
+		v.Facts = append(v.Facts, fact{"Capacity", fmtPointRate(a.Capacity, b), "highest rate held within the SLO"})
 	}
 	if a.Knee != nil {
-		v.Facts = append(v.Facts, fact{"Saturation knee", fmtRate(a.Knee.RateRPS, b),
+		v.Facts = append(v.Facts, fact{"Saturation knee", fmtPointRate(&a.Knee.Point, b),
 			fmt.Sprintf("successful %s req/s at most", strconv.FormatFloat(sig3(a.Knee.MaxOKRPS), 'f', -1, 64))})
 	}
 	if a.Recovered != nil {
 		v.Facts = append(v.Facts, fact{"Recovered", "at " + fmtOffset(a.Recovered.AtMs/1000), "first break ended"})
 	}
-	peak := fact{"Peak planned", fmtRate(a.PeakRPS, b), ""}
+	peak := fact{"Peak planned", r.rate(a.PeakRPS), ""}
 	if a.PeakRPS == 0 {
-		peak.Value = fmtRate(r.res.Plan.PeakRate, b)
+		peak.Value = r.rate(r.res.Plan.PeakRate)
 	}
 	v.Facts = append(v.Facts, peak)
 	if len(a.Order) > 1 {

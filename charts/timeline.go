@@ -40,7 +40,7 @@ func eventLines(r *run) []markLine {
 	v := r.a.Verdict
 	var ls []markLine
 	if v.Breakpoint != nil {
-		ls = append(ls, vline("break: "+fmtRate(v.Breakpoint.RateRPS, r.baseline()), v.Breakpoint.AtMs, colorBreak, false))
+		ls = append(ls, vline("break: "+fmtPointRate(v.Breakpoint, r.baseline()), v.Breakpoint.AtMs, colorBreak, false))
 	}
 	if v.Recovered != nil {
 		ls = append(ls, vline("recovered", v.Recovered.AtMs, colorRecovered, true))
@@ -66,9 +66,19 @@ func throughputChart(r *run) *ec.Line {
 	ok := r.windowSeries(func(w *engine.Window) (float64, bool) { return float64(w.OK) / r.windowSecs(w), true })
 	var caps []markLine
 	if r.a != nil && r.a.Verdict.Capacity != nil {
-		caps = append(caps, hline("capacity "+fmtRate(r.a.Verdict.Capacity.RateRPS, r.baseline()), r.a.Verdict.Capacity.RateRPS, colorCapacity))
+		caps = append(caps, hline("capacity "+fmtPointRate(r.a.Verdict.Capacity, r.baseline()), r.a.Verdict.Capacity.RateRPS, colorCapacity))
 	}
-	c.AddSeries("planned", lineData(planned), append(lineStyle(colorPlanned, 2, true), withMarkLines(append(eventLines(r), caps...)...))...)
+	plannedOpts := append(lineStyle(colorPlanned, 2, true), withMarkLines(append(eventLines(r), caps...)...))
+	plannedName := "planned"
+	if r.journeys() {
+		// The curve is arrivals: planned visitors/s on their own axis, on
+		// the right, against the requests they send on the left.
+		c.ExtendYAxis(opts.YAxis{Type: "value", Name: r.unit(), NameLocation: "middle", NameGap: 40, Position: "right",
+			AxisLabel: &opts.AxisLabel{Show: opts.Bool(true)}, SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
+		plannedOpts = append(plannedOpts, func(s *ec.SingleSeries) { s.YAxisIndex = 1 })
+		plannedName = "planned arrivals (" + r.unit() + ", right)"
+	}
+	c.AddSeries(plannedName, lineData(planned), plannedOpts...)
 	c.AddSeries("sent", lineData(sent), lineStyle(colorSent, 1.5, false)...)
 	c.AddSeries("successful", lineData(ok), lineStyle(colorOK, 1.5, false)...)
 	shadeSeries(c, r)
