@@ -48,3 +48,42 @@ func TestAnalyze_JourneyUnits(t *testing.T) {
 		t.Errorf("verdict gives the arrival rate %s in req/s", fmtRate(bp.RateRPS))
 	}
 }
+
+// One endpoint sent by several journey steps (feed-1, feed-2) is one thing
+// to cache: one recommendation naming both steps, with their shares added.
+func TestRecommend_OneEndpointSeveralSteps(t *testing.T) {
+	a := mvpRun(t, 900, func(r *engine.Result) {
+		// Rename profile to a second feed step: same method and URL.
+		for k := range r.Plan.Requests {
+			if r.Plan.Requests[k].Name == "profile" {
+				r.Plan.Requests[k].Name, r.Plan.Requests[k].URL = "feed-2", r.Plan.Requests[k].URL[:0]+"/api/feed"
+			}
+		}
+		for k := range r.Requests {
+			if r.Requests[k].Name == "profile" {
+				r.Requests[k].Name = "feed-2"
+			}
+		}
+		for w := range r.Windows {
+			if wr, ok := r.Windows[w].Requests["profile"]; ok {
+				r.Windows[w].Requests["feed-2"] = wr
+				delete(r.Windows[w].Requests, "profile")
+			}
+		}
+	})
+	var caches []Recommendation
+	for _, rec := range a.Recommendations {
+		if rec.Area == "cache" {
+			caches = append(caches, rec)
+		}
+	}
+	if len(caches) != 1 || strings.Join(caches[0].Requests, ",") != "feed,feed-2" || !strings.Contains(caches[0].Title, "Cache GET /api/feed") {
+		for _, c := range caches {
+			t.Logf("%s %v", c.Title, c.Requests)
+		}
+		t.Fatalf("%d cache recommendations; want one for GET /api/feed naming feed and feed-2", len(caches))
+	}
+	if !strings.Contains(caches[0].Title, "it carried 60% of requests") {
+		t.Errorf("title %q; want the two steps' shares added (60%%)", caches[0].Title)
+	}
+}

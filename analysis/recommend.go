@@ -126,6 +126,14 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 
 	// 3. Cache for hot reads (and 6. replicas for what a cache cannot take).
 	if l := layer(LayerDatabase); degraded(l) {
+		type hotRead struct {
+			key, ttl, what string
+			names          []string
+			share, peakP95 float64
+			errors         uint64
+			peak           *Point
+		}
+		var hot []hotRead
 		var uncacheable []string
 		reads := 0
 		for _, name := range l.Requests {
@@ -145,12 +153,28 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 			if ttl == "" {
 				continue
 			}
-			peak := pointOr(rr.PeakAt, when(l))
+			// One endpoint sent under several names (a journey's feed-1,
+			// feed-2, …) is one thing to cache.
+			key := display(rr)
+			k := slices.IndexFunc(hot, func(h hotRead) bool { return h.key == key })
+			if k < 0 {
+				hot = append(hot, hotRead{key: key, ttl: ttl, what: what})
+				k = len(hot) - 1
+			}
+			h := &hot[k]
+			h.names = append(h.names, name)
+			h.share += rr.Share
+			h.errors += rr.Errors
+			if rr.PeakP95Ms >= h.peakP95 {
+				h.peakP95, h.peak = rr.PeakP95Ms, pointOr(rr.PeakAt, when(l))
+			}
+		}
+		for _, h := range hot {
 			title := fmt.Sprintf("Cache %s for %s (%s): it carried %s of requests and %s",
-				display(rr), ttl, what, fmtPct(rr.Share), reached("its", rr.PeakP95Ms, rr.Errors, peak))
-			add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: []string{name}, Title: title,
+				h.key, h.ttl, h.what, fmtPct(h.share), reached("its", h.peakP95, h.errors, h.peak))
+			add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: h.names, Title: title,
 				Detail: "cache the response (or its query) in Redis or in process with that TTL, and invalidate it on writes; size the connection pool to what the database can run at once (more app instances would only open more connections)"},
-				l.Rank, rr.Share)
+				l.Rank, h.share)
 		}
 		if l.Broke != nil && (len(uncacheable) > 0 || reads == 0) {
 			what := "the database's load"
