@@ -432,7 +432,7 @@ func verdictOf(r *run) verdictView {
 	if g := r.a.Generator; g.BoundWindows > 0 {
 		note := fmt.Sprintf("worst send lag p99 %s", fmtMs(g.MaxLagMs))
 		if g.LimitRPS > 0 {
-			note = "spike could send about " + fmtRate(g.LimitRPS, 0) + "; " + note
+			note = "spike could send about " + fmtRateIn(g.LimitRPS, 0, r.unit()) + "; " + note
 		}
 		v.Facts = append(v.Facts, fact{"Generator-bound windows", strconv.Itoa(g.BoundWindows), note})
 	}
