@@ -202,7 +202,9 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 		if !(rr.Layer == LayerThirdParty && degraded(tp)) && !calledOut {
 			continue
 		}
-		outCalls = append(outCalls, display(&out.Requests[i]))
+		if d := display(&out.Requests[i]); !slices.Contains(outCalls, d) {
+			outCalls = append(outCalls, d)
+		}
 		outNames = append(outNames, rr.Name)
 		share += rr.Share
 		failed += rr.Statuses["429"] + rr.Statuses["502"] + rr.Statuses["503"] + rr.Statuses["504"]
@@ -274,7 +276,9 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 	if l := layer(LayerAuth); degraded(l) {
 		var shown []string
 		for _, name := range l.Requests {
-			shown = append(shown, display(&out.Requests[slices.Index(a.names, name)]))
+			if d := display(&out.Requests[slices.Index(a.names, name)]); !slices.Contains(shown, d) {
+				shown = append(shown, d)
+			}
 		}
 		title := fmt.Sprintf("Move sessions to a shared store and off one lock: %s (%s of requests) degraded from %s",
 			joinAnd(shown), fmtPct(l.Share), when(l).at())
