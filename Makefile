@@ -42,7 +42,7 @@ fmt-check:
 fuzz:
 	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzLoadScenario -fuzztime=$(FUZZTIME) ./scenarios/
 	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzParseServerTiming -fuzztime=$(FUZZTIME) ./engine/
-	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzParseResult -fuzztime=$(FUZZTIME) ./engine/
+	ulimit -v 8000000; $(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./result/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

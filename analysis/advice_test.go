@@ -1,8 +1,6 @@
 package analysis
 
 import (
-	"encoding/json"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -216,49 +214,6 @@ func TestAnalyze_Readiness(t *testing.T) {
 	})
 	if !hits.Readiness.Cached || requestOf(hits, "profile").CacheHits < 0.7 {
 		t.Errorf("cached = %v (profile hits %v); want cached, ≈75%% hits", hits.Readiness.Cached, requestOf(hits, "profile").CacheHits)
-	}
-}
-
-func TestAttach_FromResult(t *testing.T) {
-	t.Parallel()
-	a := mvpRun(t, 900, nil)
-	r := &engine.Result{Schema: engine.SchemaVersion}
-	if _, err := FromResult(r); err == nil {
-		t.Errorf("FromResult(no analysis) = nil error; want an error")
-	}
-	if err := Attach(r, a); err != nil {
-		t.Fatalf("Attach() = %v", err)
-	}
-	got, err := FromResult(r)
-	if err != nil {
-		t.Fatalf("FromResult() = %v", err)
-	}
-	// Compare through JSON: the decoded value has what was stored.
-	want, _ := json.Marshal(a)
-	back, _ := json.Marshal(got)
-	if string(want) != string(back) {
-		t.Errorf("FromResult(Attach(a)) differs from a")
-	}
-	if !reflect.DeepEqual(got.Verdict, a.Verdict) {
-		t.Errorf("verdict = %+v; want %+v", got.Verdict, a.Verdict)
-	}
-	// The analysis travels with the result file.
-	var buf strings.Builder
-	r.Windows = nil
-	if err := r.WriteJSON(&buf); err != nil || !strings.Contains(buf.String(), `"analysis": {`) {
-		t.Errorf("result JSON lacks the analysis (err %v)", err)
-	}
-
-	newer := &engine.Result{Analysis: json.RawMessage(`{"version": 99}`)}
-	if _, err := FromResult(newer); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Errorf("FromResult(version 99) = %v; want a newer-version error", err)
-	}
-	bad := &engine.Result{Analysis: json.RawMessage(`{"version": "x"}`)}
-	if _, err := FromResult(bad); err == nil {
-		t.Errorf("FromResult(bad JSON) = nil error; want an error")
-	}
-	if err := Attach(nil, a); err == nil {
-		t.Errorf("Attach(nil, a) = nil error; want an error")
 	}
 }
 

@@ -1,18 +1,10 @@
 package analysis
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/scenarios"
 )
-
-// Version is the version of the Analysis JSON written by this package.
-// FromResult refuses analyses with a newer version.
-const Version = 1
 
 // Defaults for Options. A zero field takes its default.
 const (
@@ -70,10 +62,9 @@ const (
 )
 
 // Analysis is the judgement of one run. It is JSON-serialisable (see the
-// package documentation for units) and stored in Result.Analysis by Attach.
+// package documentation for units) and stored in result.json's "analysis"
+// section (package result, which versions the whole document).
 type Analysis struct {
-	// Version is the format version (Version).
-	Version int `json:"version"`
 	// Settings are the thresholds the analysis used.
 	Settings Settings `json:"settings"`
 	// Verdict is the answer, in one place.
@@ -547,34 +538,6 @@ type Answer struct {
 	Question string `json:"question"`
 	Answer   string `json:"answer"`
 	OK       bool   `json:"ok"`
-}
-
-// Attach stores a in r.Analysis.
-func Attach(r *engine.Result, a *Analysis) error {
-	if r == nil || a == nil {
-		return errors.New("attach analysis: nil result or analysis")
-	}
-	b, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("attach analysis: %w", err)
-	}
-	r.Analysis = b
-	return nil
-}
-
-// FromResult decodes the analysis stored in r by Attach.
-func FromResult(r *engine.Result) (*Analysis, error) {
-	if r == nil || len(r.Analysis) == 0 {
-		return nil, errors.New("read analysis: the result holds no analysis")
-	}
-	var a Analysis
-	if err := json.Unmarshal(r.Analysis, &a); err != nil {
-		return nil, fmt.Errorf("read analysis: %w", err)
-	}
-	if a.Version > Version {
-		return nil, fmt.Errorf("read analysis: version %d is newer than this spike understands (%d); re-run the analysis with `spike report`", a.Version, Version)
-	}
-	return &a, nil
 }
 
 // ms converts a duration to float milliseconds.

@@ -53,7 +53,7 @@ func newBuilder(t testing.TB, baseline float64, reqs ...req) *builder {
 	for _, q := range reqs {
 		total += weightOf(q)
 	}
-	r := &engine.Result{Schema: engine.SchemaVersion}
+	r := &engine.Result{}
 	r.Meta = engine.Meta{Tool: "spike", Scenario: "test", Target: "http://127.0.0.1"}
 	r.Plan = engine.PlanInfo{
 		Baseline: baseline, TimeScale: 1, Shape: "stages", Window: time.Second,

@@ -14,7 +14,7 @@ func TestAnalyze_Degenerate(t *testing.T) {
 	t.Parallel()
 	t.Run("no windows", func(t *testing.T) {
 		t.Parallel()
-		a := analyze(&engine.Result{Schema: engine.SchemaVersion})
+		a := analyze(&engine.Result{})
 		if a.Verdict.Status != StatusInconclusive || a.Verdict.Breakpoint != nil {
 			t.Errorf("verdict = %+v; want inconclusive, no breakpoint", a.Verdict)
 		}

@@ -28,7 +28,6 @@ type layerState struct {
 // build assembles the Analysis from the judged windows.
 func (a *analyzer) build() *Analysis {
 	out := &Analysis{
-		Version: Version,
 		Settings: Settings{
 			Sustain: a.sustain, CrackFactor: a.factor, Knee: a.knee, MinSamples: int(a.minSamples),
 			SLO: limitsOf(a.top), BaselineRPS: a.baseline, LowLoadRPS: a.lowRate,

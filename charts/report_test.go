@@ -81,7 +81,7 @@ func notAnalysedHTML() string { return html.EscapeString(notAnalysed)[:40] }
 
 func TestRender_EmptyResult(t *testing.T) {
 	t.Parallel()
-	res := &engine.Result{Schema: engine.SchemaVersion}
+	res := &engine.Result{}
 	out := render(t, res, nil)
 	if !strings.Contains(out, "NOT ANALYSED") {
 		t.Errorf("Render(empty result): no verdict banner")

@@ -94,7 +94,6 @@ func synthResult(o synthOptions) *engine.Result {
 	}
 	win := time.Second
 	res := &engine.Result{
-		Schema: engine.SchemaVersion,
 		Meta: engine.Meta{Tool: "spike", Version: "0.1.0-test", Scenario: scenario, ScenarioFile: "examples/launch.yaml",
 			Target: target, Started: synthStart, Ended: synthStart.Add(time.Duration(n) * win)},
 		Plan: engine.PlanInfo{
@@ -235,7 +234,6 @@ func synthAnalysis(res *engine.Result, hostile bool) *analysis.Analysis {
 	brk := n * 62 / 100
 	capw := brk - 4
 	a := &analysis.Analysis{
-		Version:  analysis.Version,
 		Settings: analysis.Settings{Sustain: 3, CrackFactor: 2, Knee: 0.9, MinSamples: 20, SLO: analysis.Limits{P95Ms: 500, ErrorRate: 0.01}, BaselineRPS: 40, WindowMs: 1000},
 		Verdict: analysis.Verdict{
 			Status: analysis.StatusFail, Headline: "The database breaks first, at 128 req/s (3.2x your baseline): p95 passes 500 ms, then timeouts.",

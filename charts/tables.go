@@ -8,6 +8,7 @@ import (
 
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 )
 
 // table is one HTML table of the report. Every string in it is escaped by
@@ -300,7 +301,7 @@ func metaTable(r *run) table {
 	} else {
 		add("Analysis", "not analysed")
 	}
-	add("Schema", strconv.Itoa(r.res.Schema))
+	add("Schema", strconv.Itoa(result.SchemaVersion))
 	return t
 }
 

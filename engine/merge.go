@@ -75,9 +75,6 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 		if err != nil {
 			return nil, refuse("%s: meta.shard: %v", p.Name, err)
 		}
-		if len(r.Search) > 0 {
-			return nil, refuse("%s is a breakpoint search (spike find); only runs can be merged", p.Name)
-		}
 		if r.Meta.PlanHash == "" {
 			return nil, refuse("%s has no plan hash (written by an older spike)", p.Name)
 		}
@@ -105,7 +102,7 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 	}
 	plan := &scenarios.Plan{Curve: curve, Options: base.Plan.Options}
 
-	out := &Result{Schema: SchemaVersion, Plan: base.Plan}
+	out := &Result{Plan: base.Plan}
 	m := &out.Meta
 	m.Tool, m.Version, m.Scenario, m.ScenarioFile, m.Target = base.Meta.Tool, base.Meta.Version, base.Meta.Scenario, base.Meta.ScenarioFile, base.Meta.Target
 	m.PlanHash = base.Meta.PlanHash

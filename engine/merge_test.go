@@ -50,7 +50,7 @@ func record(t *testing.T, plan *scenarios.Plan, s Shard) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &Result{Schema: SchemaVersion, Meta: Meta{Tool: "spike", Scenario: plan.Name, Target: "http://127.0.0.1:1", Shard: s.String()}, Plan: planInfo(plan)}
+	res := &Result{Meta: Meta{Tool: "spike", Scenario: plan.Name, Target: "http://127.0.0.1:1", Shard: s.String()}, Plan: planInfo(plan)}
 	res.Meta.PlanHash = PlanHash(res.Plan, res.Meta.Target)
 	res.Windows, res.Requests = rec.Finish()
 	return res

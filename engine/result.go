@@ -1,21 +1,12 @@
 package engine
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
-
-// SchemaVersion is the version of the result.json format written by this
-// package. Readers refuse results with a newer version.
-const SchemaVersion = 1
 
 // Histogram geometry for latencies, in microseconds: 1µs to 1 hour at 3
 // significant digits (values past the top are clamped to it).
@@ -26,10 +17,10 @@ const (
 )
 
 // Result is everything a run measured: enough to re-analyse it, re-render its
-// report, compare it with another run, or merge it with other shards.
+// report, compare it with another run, or merge it with other shards. It is
+// the run section of result.json, whose document (schema version, analysis,
+// search, reading and writing) package result owns.
 type Result struct {
-	// Schema is the format version (SchemaVersion).
-	Schema int `json:"schema"`
 	// Meta describes the run.
 	Meta Meta `json:"meta"`
 	// Plan is what was planned.
@@ -41,12 +32,6 @@ type Result struct {
 	Requests []RequestTotal `json:"requests"`
 	// Journeys holds whole-run totals per journey (journey scenarios only).
 	Journeys []JourneyTotal `json:"journeys,omitempty"`
-	// Analysis is the judgement of the run, written by the analysis package.
-	Analysis json.RawMessage `json:"analysis,omitempty"`
-	// Search is set when the result is a breakpoint search (`spike find`):
-	// its steps and answer, written by package search. The windows
-	// are then the steps' windows laid end to end.
-	Search json.RawMessage `json:"search,omitempty"`
 }
 
 // Meta describes a run.
@@ -456,34 +441,3 @@ func (z *Summarizer) stats(sum hist.Summary) LatencyStats {
 
 // newLiveHist returns an empty recorder histogram (NewHist).
 func newLiveHist() *hist.Hist { return NewHist() }
-
-// WriteJSON writes r as indented JSON.
-func (r *Result) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(r)
-}
-
-// WriteFile writes r to path atomically: a reader never sees a half-written
-// file under the final name.
-func (r *Result) WriteFile(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".result-*.json")
-	if err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := r.WriteJSON(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write result: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	return nil
-}

@@ -146,7 +146,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	rec := NewRecorder(plan)
 	rec.Split(cfg.Shard)
 	res := &Result{
-		Schema: SchemaVersion,
 		Meta: Meta{
 			Tool: "spike", Version: cfg.Version, Scenario: plan.Name, ScenarioFile: plan.File,
 			Target: scenarios.RedactURL(target), Started: now().UTC(), Shard: cfg.Shard.String(),

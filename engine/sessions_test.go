@@ -171,12 +171,12 @@ func TestJourney_ExtractAndCookies(t *testing.T) {
 	}
 	// The result reads back with its journeys.
 	var buf bytes.Buffer
-	if err := res.WriteJSON(&buf); err != nil {
+	if err := writeJSON(&buf, res); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ParseResult("result.json", buf.Bytes())
+	back, err := parseResult(buf.Bytes())
 	if err != nil {
-		t.Fatalf("ParseResult: %v", err)
+		t.Fatalf("parseResult: %v", err)
 	}
 	if len(back.Journeys) != 1 || back.Journeys[0].Completed != 30 {
 		t.Errorf("read back: journeys %+v", back.Journeys)
@@ -386,7 +386,7 @@ func TestJourney_SecretsScrubbed(t *testing.T) {
 	)
 	res := runJourney(t, p, srv.URL, nil)
 	var buf bytes.Buffer
-	if err := res.WriteJSON(&buf); err != nil {
+	if err := writeJSON(&buf, res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Requests[1].Errors != 10 {

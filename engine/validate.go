@@ -1,95 +1,11 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spikeload/spike/hist"
-	"github.com/spikeload/spike/scenarios"
 )
-
-// MaxResultSize is the largest result.json ReadFile reads, in bytes: about
-// 80 hours of one-second windows for a mix of ten requests.
-const MaxResultSize = 1 << 30
-
-// ReadFile reads and validates a result written by WriteFile. The size is
-// checked while reading (MaxResultSize), and a result whose figures cannot be
-// trusted (see Validate) is refused.
-func ReadFile(path string) (*Result, error) { return readFile(path, MaxResultSize) }
-
-func readFile(path string, limit int64) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read result: %w", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
-		return nil, fmt.Errorf("read result: %w", &scenarios.SizeError{Path: path, Limit: limit})
-	}
-	return readResult(path, f, limit)
-}
-
-// readResult decodes a result from r, at most limit bytes. Decoding from
-// the stream refuses what is not JSON at its first byte (/dev/zero, a binary
-// file) instead of reading it up to the limit.
-func readResult(name string, r io.Reader, limit int64) (*Result, error) {
-	cr := &countingReader{r: io.LimitReader(r, limit+1)}
-	return decodeResult(name, cr, func() error {
-		if cr.n > limit {
-			return fmt.Errorf("read result: %w", &scenarios.SizeError{Path: name, Limit: limit})
-		}
-		return nil
-	})
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// ParseResult decodes and validates a result; name is used in errors.
-func ParseResult(name string, data []byte) (*Result, error) {
-	return decodeResult(name, bytes.NewReader(data), func() error { return nil })
-}
-
-// decodeResult decodes one JSON result from r and validates it; tooBig
-// says whether a decoding error was the size bound's doing.
-func decodeResult(name string, r io.Reader, tooBig func() error) (*Result, error) {
-	var res Result
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&res); err != nil {
-		if big := tooBig(); big != nil {
-			return nil, big
-		}
-		return nil, fmt.Errorf("read result %s: not a spike result: %w", name, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if big := tooBig(); big != nil {
-			return nil, big
-		}
-		return nil, fmt.Errorf("read result %s: not a spike result: data after the result", name)
-	}
-	if res.Schema == 0 {
-		return nil, fmt.Errorf("read result %s: not a spike result (no schema version)", name)
-	}
-	if res.Schema > SchemaVersion {
-		return nil, fmt.Errorf("read result %s: schema version %d is newer than this spike understands (%d); upgrade spike", name, res.Schema, SchemaVersion)
-	}
-	if err := res.Validate(); err != nil {
-		return nil, fmt.Errorf("read result %s: %w", name, err)
-	}
-	return &res, nil
-}
 
 // Validate checks what every reader of a result relies on: windows that end
 // after they start, in time order, with a positive window length;

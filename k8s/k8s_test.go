@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 )
 
 var (
@@ -152,8 +153,8 @@ func TestJobName(t *testing.T) {
 	}
 }
 
-func shardResult(shard string) *engine.Result {
-	return &engine.Result{Schema: engine.SchemaVersion, Meta: engine.Meta{Tool: "spike", Scenario: "launch", Shard: shard, PlanHash: "0123456789abcdef"}}
+func shardResult(shard string) *result.Document {
+	return result.New(&engine.Result{Meta: engine.Meta{Tool: "spike", Scenario: "launch", Shard: shard, PlanHash: "0123456789abcdef"}}, nil, nil)
 }
 
 func TestWriteReadResult(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 )
 
 // The result travels in the pod's log between these lines, gzip-compressed
@@ -22,10 +23,10 @@ const (
 	lineWidth   = 4096
 )
 
-// WriteResult writes res to w as a block of lines ReadResult finds in a log.
-func WriteResult(w io.Writer, res *engine.Result) error {
+// WriteResult writes doc to w as a block of lines ReadResult finds in a log.
+func WriteResult(w io.Writer, doc *result.Document) error {
 	var js bytes.Buffer
-	if err := res.WriteJSON(&js); err != nil {
+	if err := doc.WriteJSON(&js); err != nil {
 		return err
 	}
 	return WriteResultJSON(w, js.Bytes())
@@ -64,8 +65,9 @@ func IsLog(data []byte) bool { return bytes.Contains(data, []byte(beginMarker)) 
 var ErrNoResult = errors.New("no result in the log")
 
 // ReadResult finds the last result block in a log written by WriteResult,
-// and decodes and validates it (engine.ParseResult); name is used in errors.
-// It reads at most engine.MaxResultSize of decompressed result.
+// decodes and validates it (result.Parse) and returns its run, to be merged
+// (result.Document.ShardRun); name is used in errors. It reads at most
+// result.MaxSize of decompressed result.
 func ReadResult(name string, log io.Reader) (*engine.Result, error) {
 	sc := bufio.NewScanner(log)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -101,12 +103,16 @@ func ReadResult(name string, log io.Reader) (*engine.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: result block: %w", name, err)
 	}
-	js, err := io.ReadAll(io.LimitReader(zr, engine.MaxResultSize+1))
+	js, err := io.ReadAll(io.LimitReader(zr, result.MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: result block: %w", name, err)
 	}
-	if len(js) > engine.MaxResultSize {
-		return nil, fmt.Errorf("%s: result block: larger than %d bytes", name, engine.MaxResultSize)
+	if len(js) > result.MaxSize {
+		return nil, fmt.Errorf("%s: result block: larger than %d bytes", name, result.MaxSize)
 	}
-	return engine.ParseResult(name, js)
+	doc, err := result.Parse(name, js)
+	if err != nil {
+		return nil, err
+	}
+	return doc.ShardRun(name)
 }

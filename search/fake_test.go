@@ -76,7 +76,7 @@ func (f *fakeRunner) RunStep(ctx context.Context, s StepSpec) (*engine.Result, e
 	f.specs = append(f.specs, s)
 	p := f.plan
 	win := p.Options.Window
-	res := &engine.Result{Schema: engine.SchemaVersion}
+	res := &engine.Result{}
 	res.Meta = engine.Meta{Tool: "spike", Scenario: p.Name, Target: p.Target}
 	res.Plan = engine.PlanInfo{
 		Baseline: p.Baseline, TimeScale: 1, Shape: "hold", Duration: s.Duration, Window: win,

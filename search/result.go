@@ -1,7 +1,6 @@
 package search
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,10 +12,6 @@ import (
 	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
-
-// Version is the version of the search JSON written by this package.
-// FromResult refuses newer versions.
-const Version = 1
 
 // Status is the kind of answer a search found.
 type Status string
@@ -46,12 +41,10 @@ const (
 )
 
 // Result is a search's answer and its steps. It is JSON-serialisable (see
-// the package documentation for units) and stored in engine.Result.Search
-// by Attach.
+// the package documentation for units) and stored in result.json's
+// "search" section (package result, which versions the whole document).
 type Result struct {
-	// Version is the format version (Version).
-	Version int    `json:"version"`
-	Status  Status `json:"status"`
+	Status Status `json:"status"`
 	// Headline is the answer in one line.
 	Headline string `json:"headline"`
 	// CapacityRPS is the highest rate that held the SLO below the
@@ -124,7 +117,6 @@ type EarlyStop struct {
 func newResult(s *settings) *Result {
 	slo := s.Plan.SLO.Limits
 	r := &Result{
-		Version: Version,
 		Settings: Settings{
 			BaselineRPS: s.Plan.Baseline, FromRPS: s.From, StepMs: ms(s.Step), SkipMs: ms(s.Skip),
 			Factor: s.Factor, Precision: s.Precision, ConfirmMs: ms(s.Confirm), MaxRPS: s.MaxRate,
@@ -295,45 +287,18 @@ func fmtDuration(d time.Duration) string {
 	return s
 }
 
-// Attach stores s in res.Search.
-func Attach(res *engine.Result, s *Result) error {
-	if res == nil || s == nil {
-		return errors.New("attach search: nil result or search")
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("attach search: %w", err)
-	}
-	res.Search = b
-	return nil
-}
-
-// FromResult decodes the search stored in res by Attach.
-func FromResult(res *engine.Result) (*Result, error) {
-	if res == nil || len(res.Search) == 0 {
-		return nil, errors.New("read search: the result holds no search")
-	}
-	var s Result
-	if err := json.Unmarshal(res.Search, &s); err != nil {
-		return nil, fmt.Errorf("read search: %w", err)
-	}
-	if s.Version > Version {
-		return nil, fmt.Errorf("read search: version %d is newer than this spike understands (%d)", s.Version, Version)
-	}
-	return &s, nil
-}
-
 // Combine lays the steps' results end to end in one engine.Result, as if
 // one run had planned the staircase: windows are renumbered and shifted by
 // each step's start (Step.AtMs), the plan's segments are one hold per step,
-// request totals are merged, and the search is attached in Search. It
-// needs the results Find ran (not a decoded Result).
+// and request totals are merged: the run section of the search's
+// result.json (result.New(combined, analysis, r)). It needs the results
+// Find ran (not a decoded Result).
 func (r *Result) Combine() (*engine.Result, error) {
 	if len(r.runs) == 0 {
 		return nil, errors.New("combine search: no step results (was the search run in this process?)")
 	}
 	first, last := r.runs[0], r.runs[len(r.runs)-1]
-	out := &engine.Result{Schema: engine.SchemaVersion, Meta: first.Meta, Plan: first.Plan}
+	out := &engine.Result{Meta: first.Meta, Plan: first.Plan}
 	out.Meta.Ended = last.Meta.Ended
 	out.Meta.Partial = r.Stopped == StoppedInterrupted
 	out.Meta.Aborted, out.Meta.AbortReason, out.Meta.Notes = false, "", nil
@@ -362,9 +327,6 @@ func (r *Result) Combine() (*engine.Result, error) {
 		}
 	}
 	out.Requests = totals.list()
-	if err := Attach(out, r); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 

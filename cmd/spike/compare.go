@@ -14,6 +14,7 @@ import (
 
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -72,11 +73,11 @@ func runCompare(_ context.Context, opts *CompareOptions) error {
 	if err != nil {
 		return usageErr("--max-regression: %v", err)
 	}
-	old, err := engine.ReadFile(opts.Old)
+	old, err := readRun(opts.Old)
 	if err != nil {
 		return inputErr(err)
 	}
-	cur, err := engine.ReadFile(opts.New)
+	cur, err := readRun(opts.New)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -175,4 +176,14 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// readRun reads a result.json (result.ReadFile) for its run alone, as
+// compare and the gate's baseline need it.
+func readRun(path string) (*engine.Result, error) {
+	doc, err := result.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return doc.Run(), nil
 }

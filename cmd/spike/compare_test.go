@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 )
 
 func TestNewCmdCompare(t *testing.T) {
@@ -57,7 +58,7 @@ func TestCompareRun(t *testing.T) {
 	rates := append(synthRamp(20, 20, 3), synthRamp(20, 100, 9)...)
 	write := func(name string, reqs ...synthReq) string {
 		path := filepath.Join(dir, name+".json")
-		if err := synthResult(t, 20, reqs, rates...).WriteFile(path); err != nil {
+		if err := result.New(synthResult(t, 20, reqs, rates...), nil, nil).WriteFile(path); err != nil {
 			t.Fatal(err)
 		}
 		return path

@@ -14,6 +14,7 @@ import (
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 	"github.com/spikeload/spike/search"
 )
@@ -317,11 +318,9 @@ func writeFindOutputs(ios *IOStreams, res *search.Result, out string) error {
 		return err
 	}
 	a := res.Analyze(combined, analysis.Options{})
-	if err := analysis.Attach(combined, a); err != nil {
-		return err
-	}
+	doc := result.New(combined, a, res)
 	resultPath := filepath.Join(out, "result.json")
-	if err := writeFileAtomic(resultPath, ios.Redactor.Bytes, combined.WriteJSON); err != nil {
+	if err := writeFileAtomic(resultPath, ios.Redactor.Bytes, doc.WriteJSON); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
 	reportPath := filepath.Join(out, "report.html")

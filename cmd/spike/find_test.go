@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 	"github.com/spikeload/spike/search"
 )
@@ -97,13 +97,13 @@ func TestFind_ExampleApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := engine.ReadFile(filepath.Join(out, "result.json"))
+	doc, err := result.ReadFile(filepath.Join(out, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := search.FromResult(res)
-	if err != nil {
-		t.Fatal(err)
+	s := doc.Search
+	if s == nil {
+		t.Fatal("result.json has no search section")
 	}
 	if s.Status != search.StatusFound || s.FirstLayer != "database" {
 		t.Errorf("status %s, first layer %q; want found, database: %s", s.Status, s.FirstLayer, s.Headline)

@@ -81,7 +81,7 @@ func (g *GateOptions) prepare(plan *scenarios.Plan) error {
 		return usageErr("%s: gate.min_capacity: %s is above the planned peak of %s: no run of this scenario can show it; lower it or raise the peak", plan.File, rate(c), rate(peak))
 	}
 	if g.BaselineResult != "" {
-		prev, err := engine.ReadFile(g.BaselineResult)
+		prev, err := readRun(g.BaselineResult)
 		if err != nil {
 			return usageErr("--baseline-result: %v", err)
 		}

@@ -45,7 +45,7 @@ func synthAll(float64) float64 { return 1 }
 func synthResult(t *testing.T, baseline float64, reqs []synthReq, rates ...float64) *engine.Result {
 	t.Helper()
 	start := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
-	r := &engine.Result{Schema: engine.SchemaVersion}
+	r := &engine.Result{}
 	r.Meta = engine.Meta{Tool: "spike", Version: "test", Scenario: "synth", Target: "http://127.0.0.1:8080",
 		Started: start, Ended: start.Add(time.Duration(len(rates)) * time.Second)}
 	r.Plan = engine.PlanInfo{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/k8s"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -319,7 +320,7 @@ func writeShardResults(dir string, parts []engine.ShardResult) error {
 	}
 	for _, p := range parts {
 		s, _ := engine.ParseShard(p.Result.Meta.Shard)
-		if err := p.Result.WriteFile(filepath.Join(dir, fmt.Sprintf("shard-%d.json", s.Index))); err != nil {
+		if err := result.New(p.Result, nil, nil).WriteFile(filepath.Join(dir, fmt.Sprintf("shard-%d.json", s.Index))); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/k8s"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -97,7 +98,7 @@ func TestK8sRun_FakeCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		if err := k8s.WriteResult(&b, res); err != nil {
+		if err := k8s.WriteResult(&b, result.New(res, nil, nil)); err != nil {
 			t.Fatal(err)
 		}
 		logs[fmt.Sprintf("pod-%d", i)] = b.String()

@@ -18,8 +18,6 @@ import (
 
 	colmetric "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/spikeload/spike/engine"
 )
 
 func TestNewCmd_LiveFlags(t *testing.T) {
@@ -178,7 +176,7 @@ func TestRun_LiveMetrics(t *testing.T) {
 	if strings.Contains(stderr.String(), "no scrape within") {
 		t.Errorf("the final scrape was not seen:\n%s", stderr.String())
 	}
-	res, err := engine.ReadFile(filepath.Join(out, "result.json"))
+	res, err := readRun(filepath.Join(out, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

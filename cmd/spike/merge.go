@@ -16,6 +16,7 @@ import (
 
 	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/k8s"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -142,14 +143,18 @@ func runMerge(opts *MergeOptions) error {
 // readShardResult reads a result.json, or a pod's log holding one
 // (spike run --print-result).
 func readShardResult(path string) (*engine.Result, error) {
-	b, err := scenarios.ReadFileMax(path, engine.MaxResultSize)
+	b, err := scenarios.ReadFileMax(path, result.MaxSize)
 	if err != nil {
 		return nil, fmt.Errorf("read result: %w", err)
 	}
 	if k8s.IsLog(b) {
 		return k8s.ReadResult(path, bytes.NewReader(b))
 	}
-	return engine.ParseResult(path, b)
+	doc, err := result.Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	return doc.ShardRun(path)
 }
 
 // mergeAndDeliver merges the shards' results and ends like spike run:

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spikeload/spike/charts"
-	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -51,7 +50,7 @@ func TestWriteOutputs_ReportScriptsUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := engine.ReadFile(filepath.Join(dir, "result.json"))
+	back, err := readRun(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatalf("the masked result does not read back: %v", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/live"
 )
 
@@ -108,7 +107,7 @@ scrape_configs:
 	if bytes.Contains(stderr.Bytes(), []byte("no scrape within")) {
 		t.Fatalf("Prometheus did not take the final scrape:\n%s", stderr.String())
 	}
-	res, err := engine.ReadFile(filepath.Join(out, "result.json"))
+	res, err := readRun(filepath.Join(out, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -54,16 +55,17 @@ func writeFileAtomic(path string, filter func([]byte) []byte, write func(io.Writ
 	return os.Rename(tmp.Name(), path)
 }
 
-// redactResult returns a copy of res with its secrets masked (red nil: by
-// key only). The copy goes through JSON and is masked as JSON text, so that
-// the HTML report is rendered from clean data: masking the rendered HTML
-// would also touch the charts' JavaScript.
-func redactResult(red *scenarios.Redactor, res *engine.Result) (*engine.Result, error) {
-	b, err := json.Marshal(res)
+// redactResult returns a copy of v (a run, or a whole result.json
+// document) with its secrets masked (red nil: by key only). The copy goes
+// through JSON and is masked as JSON text, so that the HTML report is
+// rendered from clean data: masking the rendered HTML would also touch the
+// charts' JavaScript.
+func redactResult[T engine.Result | result.Document](red *scenarios.Redactor, v *T) (*T, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	var out engine.Result
+	var out T
 	if err := json.Unmarshal(red.Bytes(b), &out); err != nil {
 		return nil, fmt.Errorf("mask secrets in the result: %w", err)
 	}

@@ -9,8 +9,7 @@ import (
 
 	"github.com/spikeload/spike/analysis"
 	"github.com/spikeload/spike/charts"
-	"github.com/spikeload/spike/engine"
-	"github.com/spikeload/spike/search"
+	"github.com/spikeload/spike/result"
 )
 
 // ReportOptions holds `spike report`'s flags and arguments.
@@ -55,20 +54,18 @@ By default the report is written as report.html next to the result.`,
 }
 
 func runReport(opts *ReportOptions) error {
-	res, err := engine.ReadFile(opts.Result)
+	doc, err := result.ReadFile(opts.Result)
 	if err != nil {
 		return inputErr(err)
 	}
-	if res, err = redactResult(nil, res); err != nil { // results from older versions
+	if doc, err = redactResult(nil, doc); err != nil { // results from older versions
 		return err
 	}
+	res := doc.Run()
 	a := analysis.Analyze(res, analysis.Options{})
-	if s, err := search.FromResult(res); err == nil && s != nil {
+	if doc.Search != nil {
 		// A spike find result: judge it by its search, not as one long ramp.
-		a = s.Analyze(res, analysis.Options{})
-	}
-	if err := analysis.Attach(res, a); err != nil {
-		return err
+		a = doc.Search.Analyze(res, analysis.Options{})
 	}
 	out := opts.Out
 	if out == "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/spikeload/spike/charts"
 	"github.com/spikeload/spike/engine"
 	"github.com/spikeload/spike/k8s"
+	"github.com/spikeload/spike/result"
 	"github.com/spikeload/spike/scenarios"
 	"github.com/spikeload/spike/search"
 )
@@ -266,12 +267,10 @@ func writeOutputs(ios *IOStreams, res *engine.Result, out string) (*analysis.Ana
 		return nil, err
 	}
 	a := analysis.Analyze(res, analysis.Options{})
-	if err := analysis.Attach(res, a); err != nil {
-		return nil, err
-	}
+	doc := result.New(res, a, nil)
 	var lost error // set when the outputs went to a fallback folder
 	write := func(dir string) error {
-		if err := writeFileAtomic(filepath.Join(dir, "result.json"), ios.Redactor.Bytes, res.WriteJSON); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, "result.json"), ios.Redactor.Bytes, doc.WriteJSON); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
 		// Rendered from the masked result; masked by value only, since masking
