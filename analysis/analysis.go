@@ -295,6 +295,8 @@ const (
 	SymptomErrorsAcrossEndpoints = "errors_across_endpoints"
 	// SymptomRateLimited: 429s, or 502s from an upstream call.
 	SymptomRateLimited = "rate_limited"
+	// SymptomUpstreamFailed: 502/504 from an upstream call, no 429.
+	SymptomUpstreamFailed = "upstream_failed"
 	// SymptomAuthFailures: login or session requests failed (401/403/5xx).
 	SymptomAuthFailures = "auth_failures"
 	// SymptomAuthSlow: login or session requests slowed first.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spikeload/spike/engine"
+	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
 )
 
@@ -289,8 +290,11 @@ var (
 		".svg", ".ico", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".map", ".mp4", ".webm", ".wasm"}
 	staticDirs = []string{"/static/", "/assets/", "/public/", "/_next/static/", "/img/", "/images/",
 		"/fonts/", "/media/", "/dist/", "/build/", "/cdn/"}
-	authSegments = []string{"login", "logout", "signin", "sign-in", "session", "sessions", "token",
+	authSegments = []string{"login", "logout", "signin", "sign-in", "session", "sessions", "token", "me", "whoami",
 		"tokens", "auth", "oauth", "oauth2", "sso", "jwt", "refresh"}
+	// outSegments name requests that usually call a third party in the
+	// request path (a payment provider, an SMS gateway).
+	outSegments = []string{"checkout", "payment", "payments", "pay", "billing", "charge", "charges", "sms"}
 )
 
 // urlPath returns the lower-cased path of a request URL (which may be a
@@ -344,6 +348,11 @@ func pathLayer(u string, headers map[string]string) (layer, evidence string) {
 			return LayerAuth, "path: /" + seg
 		}
 	}
+	for _, seg := range strings.FieldsFunc(urlPath(u), func(r rune) bool { return r == '/' || r == '.' || r == '_' }) {
+		if slices.Contains(outSegments, seg) {
+			return LayerThirdParty, "path: /" + seg + " (usually calls a third party)"
+		}
+	}
 	return "", ""
 }
 
@@ -383,6 +392,10 @@ type observation struct {
 	lowP95, peakP95 float64
 	lowErrRate      float64
 	callsOut        bool
+	// healthyOther names another request, not a static asset, that
+	// answered through the whole run without a failure and without
+	// slowing ("" when none did).
+	healthyOther string
 
 	meanBytes                                      float64
 	spanLatencyMs, spanFirstByteMs, spanTransferMs float64
@@ -462,6 +475,15 @@ func (a *analyzer) observe(i int) *observation {
 	o.callsOut = a.attrib[i].callsOut
 	if a.lowReq[i].samples >= a.minSamples {
 		o.lowP95 = ms(a.lowReq[i].p95)
+	} else {
+		// Too sparse at the lowest rate to have a low-load p95 there: its
+		// windows before the degraded span (all of them when it never
+		// degraded), pooled, are the reference.
+		before := a.nwin
+		if o.degraded {
+			before = o.from
+		}
+		o.lowP95 = a.earlyP95(i, before)
 	}
 	o.lowErrRate = a.lowReq[i].errorRate()
 	name := a.names[i]
@@ -579,8 +601,30 @@ func (a *analyzer) detect() bool {
 	a.detectStalls()
 	a.obs = make([]*observation, len(a.names))
 	for i := range a.names {
-		o := a.observe(i)
-		a.obs[i] = o
+		a.obs[i] = a.observe(i)
+	}
+	// A request failing while most others stay healthy fails for a reason
+	// of its own; when most fail, the app does.
+	dynamic, failing := 0, 0
+	for j, p := range a.obs {
+		if a.attrib[j].static == "" && p.count > 0 {
+			dynamic++
+			if p.errors > 0 {
+				failing++
+			}
+		}
+	}
+	specific := 3*failing <= dynamic
+	for i, o := range a.obs {
+		for j, p := range a.obs {
+			if !specific {
+				break
+			}
+			if j != i && p.lowP95 > 0 && p.count > 0 && p.errors == 0 && p.flat() && a.attrib[j].static == "" {
+				o.healthyOther = a.names[j]
+				break
+			}
+		}
 		for _, r := range rules {
 			for _, e := range r.apply(o) {
 				a.attrib[i].add(e)
@@ -644,6 +688,10 @@ func (a *analyzer) together() {
 		return lo, hi
 	}
 	lo, hi := growth(slow)
+	allAuth := true
+	for _, i := range slow {
+		allAuth = allAuth && a.obs[i].authLike()
+	}
 	// The group's layer: the strongest evidence any member has.
 	group, gw, from := "", 0.0, ""
 	for _, i := range slow {
@@ -662,6 +710,13 @@ func (a *analyzer) together() {
 				a.attrib[i].add(Evidence{Rule: "together", Layer: group, Weight: weightFair - 1,
 					Text: fmt.Sprintf("degraded together with %s, whose evidence names the %s", from, group)})
 			}
+			continue
+		}
+		if len(fast) > 0 && allAuth {
+			f := a.obs[fast[0]]
+			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerAuth, Mechanism: MechSession, Weight: weightFair - 1,
+				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: what they share and the others do not is the login and session path (the session store)",
+					names(slow), lo, hi, a.names[fast[0]], fmtMs(f.peakP95))})
 			continue
 		}
 		if len(fast) > 0 {
@@ -800,4 +855,32 @@ func median(v []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
+}
+
+// earlyP95 is request i's p95 over the windows before w that spike sent on
+// time, pooled, in ms; 0 when they hold fewer than minSamples responses or
+// a histogram cannot be read. It is the low-load reference of a request
+// too sparse to have one at the lowest rate.
+func (a *analyzer) earlyP95(i, w int) float64 {
+	var dec hist.Decoder
+	var acc hist.Hist
+	for k := 0; k < w && k < a.nwin; k++ {
+		if a.bound[k] || !a.hasReq[k][i] {
+			continue
+		}
+		wr := a.r.Windows[k].Requests[a.names[i]]
+		if wr == nil || wr.Latency.Count == 0 {
+			continue
+		}
+		bs, g, err := dec.Decode(wr.Latency.Hist)
+		if err != nil {
+			return 0
+		}
+		acc.Add(bs, &g)
+	}
+	if acc.Total() < a.minSamples {
+		return 0
+	}
+	p95, _, _ := p95p99(&acc)
+	return ms(us(p95))
 }

@@ -373,8 +373,18 @@ func (a *analyzer) describe(s *layerState, reqs []RequestReport) {
 	}
 	s.rep.Symptom = a.symptom(s, reqs)
 	s.rep.Cause = causeOf(s.rep.Layer, s.rep.Mechanism, s.rep.Confidence)
+	if s.rep.Layer == LayerThirdParty && s.rep.Symptom.Class == SymptomRateLimited {
+		// The provider said so (a 429, passed on or quoted).
+		s.rep.Cause = causeRateLimitedAPI
+	}
 	if s.rep.Symptom.Class == SymptomErrorsAcrossEndpoints {
-		s.rep.Cause = causes[LayerBackend]
+		switch s.rep.Mechanism {
+		case MechShedding, MechRateLimit:
+			// Fast refusals everywhere: a limiter, not a lack of instances.
+			s.rep.Cause = causeOf(LayerBackend, s.rep.Mechanism, s.rep.Confidence)
+		default:
+			s.rep.Cause = causes[LayerBackend]
+		}
 	}
 	if s.collateral != nil {
 		s.rep.Symptom.Class = SymptomErrorsAcrossEndpoints
@@ -405,6 +415,10 @@ func (a *analyzer) layerEvidence(l int, rep *LayerReport) {
 	}
 }
 
+// causeRateLimitedAPI is the third party's cause when the provider said it
+// was limiting (a 429, passed on or quoted).
+const causeRateLimitedAPI = "a rate-limited third-party API is called in the request path, with no queue and no retry/backoff in front of it"
+
 // mechanismCauses are the likely causes by layer and mechanism; a pair
 // not listed takes the layer's cause from the DESIGN.md table (causes).
 var mechanismCauses = map[[2]string]string{
@@ -412,7 +426,8 @@ var mechanismCauses = map[[2]string]string{
 	{LayerBackend, MechRateLimit}:   "a rate limiter in front of the app (e.g. nginx limit_req, an API gateway quota) rejects the excess above its limit",
 	{LayerBackend, MechShedding}:    "the app or a proxy in front sheds load: it rejects requests past an admission limit (in-flight cap, queue size) instead of queueing them",
 	{LayerBackend, MechSaturation}:  "the app itself is saturated (CPU or its worker pool): every request slows together as load grows; one instance, no horizontal scaling",
-	{LayerThirdParty, MechUpstream}: "a rate-limited third-party API is called in the request path, with no queue and no retry/backoff in front of it",
+	{LayerThirdParty, MechUpstream}: "a third-party API in the request path gives out under load (its rate limit or its timeouts), with no queue and no retry/backoff in front of it",
+	{LayerThirdParty, MechShedding}: "a third-party call in the request path fails at once under load (the provider's rate limit, or a circuit breaker), with no queue and no retry/backoff in front of it",
 	{LayerFrontend, MechBandwidth}:  "large assets served by the app itself hit a bytes/s ceiling; no CDN, images not optimised",
 	{LayerAuth, MechSession}:        "sessions fail under load: the session store is local to one process or saturated, not shared",
 	{LayerAuth, MechQueueing}:       "logins queue on the session store (a lock or a busy store local to one process)",

@@ -87,3 +87,93 @@ func TestRecommend_OneEndpointSeveralSteps(t *testing.T) {
 		t.Errorf("title %q; want the two steps' shares added (60%%)", caches[0].Title)
 	}
 }
+
+// Login and the current-user request wait on the same session store behind
+// a proxy: both slow to the proxy's 3 s timeout and get its stock 504 page,
+// while the home page and the feed stay fast. The 504 says only that the app
+// did not answer in time; which requests slowed together says where.
+func TestAnalyze_SessionStoreBehindProxy(t *testing.T) {
+	reqs := []req{
+		{name: "home", url: "/", weight: 20, noTiming: true},
+		{name: "feed", url: "/api/feed", weight: 40, noTiming: true},
+		{name: "login", method: "POST", url: "/api/login", weight: 20, noTiming: true},
+		{name: "me", url: "/api/me", weight: 20, noTiming: true},
+	}
+	b := newBuilder(t, 20, reqs...)
+	b.ramp(func(_ int, rate float64) map[string]obs {
+		n := func(share float64) int { return int(rate * share) }
+		session := obs{n: n(0.2), lat: 40 * time.Millisecond}
+		if rate > 60 {
+			over := (rate - 60) / 60
+			session.lat = time.Duration(float64(40*time.Millisecond) + over*float64(3*time.Second))
+			if session.lat >= 3*time.Second {
+				session.lat = 3 * time.Second
+				session.errs, session.status = session.n/2, 504
+			}
+		}
+		return map[string]obs{
+			"home": {n: n(0.2), lat: 4 * time.Millisecond},
+			"feed": {n: n(0.4), lat: 25 * time.Millisecond},
+			"login": session, "me": session,
+		}
+	}, 20, 160, 40)
+	r := b.done()
+	for k := range r.Requests {
+		if n := r.Requests[k].Errors; n > 0 {
+			r.Requests[k].ErrorSamples = []engine.ErrorSample{{Message: "504 Gateway Time-out", Count: n}}
+		}
+	}
+	a := Analyze(r, Options{})
+	v := a.Verdict
+	t.Logf("%s\n  %s\n  evidence %q", v.Headline, v.Cause, v.Evidence)
+	if v.FirstLayer != LayerAuth {
+		t.Errorf("first layer %q; want auth (login and me slowed together, home and feed did not)", v.FirstLayer)
+	}
+	if rr := requestOf(a, "me"); rr == nil || rr.Layer != LayerAuth {
+		t.Errorf("me: layer %v; want auth", rr)
+	}
+	if strings.Contains(v.Cause, "one instance") {
+		t.Errorf("cause %q blames the app's instances", v.Cause)
+	}
+}
+
+// A sparse request (a checkout, a few a second) refused fast with a bare
+// 500 while everything else stays healthy: the refusal is its own — the
+// call only it makes — not the app's admission control. Its low-load
+// reference comes from its own windows before it failed.
+func TestAnalyze_SparseRequestRefusedAlone(t *testing.T) {
+	reqs := []req{
+		{name: "home", url: "/", weight: 30, noTiming: true},
+		{name: "feed", url: "/api/feed", weight: 66, noTiming: true},
+		{name: "checkout", method: "POST", url: "/api/checkout", weight: 4, noTiming: true},
+	}
+	b := newBuilder(t, 20, reqs...)
+	b.ramp(func(w int, rate float64) map[string]obs {
+		co := obs{n: max(1, int(rate*0.04)), lat: 85 * time.Millisecond}
+		if rate > 100 {
+			co.errs, co.status = co.n/2+1, 500
+			co.slow, co.slowAt = 0, 0
+		}
+		return map[string]obs{
+			"home":     {n: int(rate * 0.3), lat: 4 * time.Millisecond},
+			"feed":     {n: int(rate * 0.66), lat: 25 * time.Millisecond},
+			"checkout": co,
+		}
+	}, 20, 160, 40)
+	r := b.done()
+	for w := range r.Windows {
+		if wr := r.Windows[w].Requests["checkout"]; wr != nil && wr.Errors > 0 {
+			// Refused at once: 3–5 ms, against 85 ms for a success.
+			wr.ErrorLatency = &engine.ErrLatency{Count: wr.Errors, SumMs: 4 * float64(wr.Errors), MinMs: 3, MaxMs: 5}
+		}
+	}
+	a := Analyze(r, Options{})
+	rr := requestOf(a, "checkout")
+	t.Logf("%s; checkout: %s/%s/%s %q", a.Verdict.Headline, rr.Layer, rr.Mechanism, rr.Confidence, rr.Evidence)
+	if rr.Layer == LayerBackend && rr.Confidence != ConfidenceUnconfirmed {
+		t.Errorf("checkout: backend (%s); a refusal of one request while the others never failed is not the app's", rr.Confidence)
+	}
+	if rr.Layer != LayerThirdParty || rr.Mechanism != MechShedding {
+		t.Errorf("checkout: %s/%s; want third-party (its path) refusing at once (shedding)", rr.Layer, rr.Mechanism)
+	}
+}

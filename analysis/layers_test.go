@@ -182,7 +182,7 @@ func TestAnalyze_Symptoms(t *testing.T) {
 			SymptomRisingLatency, []string{"without errors"}, mechanismCauses[[2]string{LayerDatabase, MechQueueing}], false},
 		{"upstream 502s", req{name: "x", method: "POST", url: "/api/signup", layer: LayerThirdParty, errSamples: []engine.ErrorSample{{Message: "502 Bad Gateway: email provider: 429 Too Many Requests", Count: 30}}},
 			phase{obs{n: 40, lat: 150 * time.Millisecond}, obs{n: 40, lat: 150 * time.Millisecond, errs: 10, status: 502}},
-			SymptomRateLimited, []string{"rate-limited upstream", "502 ×", "429 Too Many Requests"}, mechanismCauses[[2]string{LayerThirdParty, MechUpstream}], false},
+			SymptomRateLimited, []string{"rate-limited upstream", "502 ×", "429 Too Many Requests"}, causeRateLimitedAPI, false},
 		{"429s anywhere", req{name: "x", url: "/api/search", layer: LayerBackend},
 			phase{obs{n: 40, lat: 50 * time.Millisecond}, obs{n: 40, lat: 50 * time.Millisecond, errs: 10, status: 429}},
 			SymptomRateLimited, []string{"429 ×"}, mechanismCauses[[2]string{LayerBackend, MechRateLimit}], false},

@@ -186,8 +186,11 @@ func statusRule(o *observation) []Evidence {
 			out = append(out, Evidence{Rule: "status", Layer: LayerThirdParty, Mechanism: MechUpstream, Weight: weightStrong,
 				Text: fmt.Sprintf("502/504 ×%d from a dependency (%s)", gw, why)})
 		default:
-			out = append(out, Evidence{Rule: "status", Layer: LayerBackend, Mechanism: MechQueueing, Weight: weightPath,
-				Text: fmt.Sprintf("502/504 ×%d with no upstream named: a proxy in front could not get an answer from the app", gw)})
+			// A gateway timeout says the app did not answer in time, not
+			// which part of it was slow: no layer (which requests slowed
+			// together says that), only the mechanism.
+			out = append(out, Evidence{Rule: "status", Mechanism: MechQueueing, Weight: weightPath,
+				Text: fmt.Sprintf("502/504 ×%d with no upstream named: a proxy in front could not get an answer from the app in time", gw)})
 		}
 	}
 	if n := o.statuses[401] + o.statuses[403]; n > 0 && 5*n >= o.errors && o.lowErrRate < 0.01 {
@@ -212,9 +215,17 @@ func latencyRule(o *observation) []Evidence {
 		if o.statuses[429] > 0 && 2*o.statuses[429] >= o.errors {
 			mech = MechRateLimit
 		}
-		out = append(out, Evidence{Rule: "latency", Layer: LayerBackend, Mechanism: mech, Weight: weightFair,
-			Text: fmt.Sprintf("%d of %d requests rejected in %s on average while p95 stayed at %s (%s at low load): errors rose, latency did not",
-				o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95))})
+		text := fmt.Sprintf("%d of %d requests rejected in %s on average while p95 stayed at %s (%s at low load): errors rose, latency did not",
+			o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95))
+		layer := LayerBackend
+		if o.healthyOther != "" {
+			// The app answered other requests without a failure: the
+			// refusal is this request's own (a dependency only it calls, a
+			// per-route limit), not the app's admission control.
+			layer = ""
+			text += fmt.Sprintf(", while %s never failed: a refusal of this request's own (a dependency only it calls, or a per-route limit)", o.healthyOther)
+		}
+		out = append(out, Evidence{Rule: "latency", Layer: layer, Mechanism: mech, Weight: weightFair, Text: text})
 	case o.errors >= 5 && o.grew() && o.deadline():
 		out = append(out, Evidence{Rule: "latency", Mechanism: MechQueueing, Weight: weightFair,
 			Text: fmt.Sprintf("p95 climbed from %s to %s, then failures at a deadline: %d errors after %s",

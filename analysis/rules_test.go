@@ -106,7 +106,9 @@ func TestRule_Status(t *testing.T) {
 		{name: "429 from a request that calls out", obs: callsOut, want: "third-party/upstream"},
 		{name: "502 naming the provider", obs: st(502, 30, nil, "payment provider timeout"), want: "third-party/upstream", text: "the body names the upstream"},
 		{name: "502 naming the database", obs: st(502, 30, nil, "database unavailable"), want: ""},
-		{name: "bare 502 from a proxy", obs: st(502, 30, map[string]uint64{"Server: nginx": 30}, "502 Bad Gateway"), want: "backend/queueing", text: "no upstream named"},
+		// A gateway error says the app did not answer in time, not which part
+		// of it was slow: the mechanism, no layer.
+		{name: "bare 502 from a proxy", obs: st(502, 30, map[string]uint64{"Server: nginx": 30}, "502 Bad Gateway"), want: "/queueing", text: "no upstream named"},
 		{name: "401 under load", obs: st(401, 30, nil, ""), want: "auth/session"},
 	})
 }
@@ -121,6 +123,10 @@ func TestRule_Latency(t *testing.T) {
 		{name: "climb without errors", obs: observation{count: 500, lowP95: 30, peakP95: 600}, want: "/queueing", text: "climbed from 30 ms to 600 ms"},
 		{name: "bandwidth", obs: observation{count: 100, lowP95: 40, peakP95: 2600, meanBytes: 200 << 10, spanLatencyMs: 1400, spanFirstByteMs: 2, spanTransferMs: 1398, plateauBps: 6 << 20}, want: "frontend/bandwidth", text: "plateaued"},
 		{name: "nothing moved", obs: observation{count: 500, lowP95: 30, peakP95: 35}, want: ""},
+		// One request refused fast while another never failed: a refusal
+		// of its own (a dependency only it calls), not the app's.
+		{name: "fast errors on one request only", obs: observation{count: 300, errors: 150, lowP95: 85, peakP95: 86, errLatCount: 150, errLatMean: 4, errLatMin: 3, errLatMax: 5, healthyOther: "feed"},
+			want: "/shedding", text: "while feed never failed"},
 	})
 }
 

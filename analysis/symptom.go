@@ -18,6 +18,7 @@ var shortSymptom = map[string]string{
 	SymptomRisingLatency:         "latency climbed",
 	SymptomErrorsAcrossEndpoints: "5xx across endpoints at once",
 	SymptomRateLimited:           "rate-limited upstream",
+	SymptomUpstreamFailed:        "third-party calls failed",
 	SymptomAuthFailures:          "logins failed",
 	SymptomAuthSlow:              "logins slowed",
 	SymptomSlowStatic:            "static assets slowed",
@@ -312,9 +313,14 @@ func (a *analyzer) symptom(ls *layerState, reqs []RequestReport) *Symptom {
 		if errs != "" {
 			sym.Text += ", then " + errs
 		}
-	case s.statuses[429] > 0 || (rep.Layer == LayerThirdParty && (upstream > 0 || mentions429(s.samples))):
+	case s.statuses[429] > 0 || (rep.Layer == LayerThirdParty && mentions429(s.samples)):
 		sym.Class = SymptomRateLimited
 		sym.Text = fmt.Sprintf("rate-limited upstream from %s: %s", start.at(), errs)
+	case rep.Layer == LayerThirdParty && upstream > 0:
+		// 502/504 from the upstream call without a 429 in sight: it
+		// failed (timed out, refused), it did not say it was limiting.
+		sym.Class = SymptomUpstreamFailed
+		sym.Text = fmt.Sprintf("calls to a third party failed from %s: %s", start.at(), errs)
 	case rep.Layer == LayerAuth && (authFail > 0 || fivexx > 0 || timeouts > 0):
 		sym.Class = SymptomAuthFailures
 		sym.Text = fmt.Sprintf("login/session requests failed from %s: %s", start.at(), errs)
