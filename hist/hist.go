@@ -1,6 +1,9 @@
 package hist
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Hist is a dense HDR histogram of one geometry that remembers which range
 // of buckets it has touched, so that summarising, encoding, merging and
@@ -216,20 +219,26 @@ func (h *Hist) Quantiles(ps []float64, out []int64) []int64 {
 		}
 		return out
 	}
+	if len(ps) == 0 {
+		return out
+	}
 	var cum int64
-	k := 0
-	for i := h.lo; i <= h.hi && k < len(ps); i++ {
+	k, next := 0, Rank(ps[0], h.total)
+	for i := h.lo; i <= h.hi; i++ {
 		c := h.counts[i]
 		if c == 0 {
 			continue
 		}
 		cum += c
-		for k < len(ps) && cum >= Rank(ps[k], h.total) {
+		for cum >= next {
 			out = append(out, valueAt(&h.g, i, ps[k]))
-			k++
+			if k++; k == len(ps) {
+				return out
+			}
+			next = Rank(ps[k], h.total)
 		}
 	}
-	for ; k < len(ps); k++ {
+	for ; k < len(ps); k++ { // not reached: the last rank is at most the total
 		out = append(out, h.g.Value(h.hi))
 	}
 	return out
@@ -307,7 +316,10 @@ func summarize(g *Geometry, counts []int64, from int32, percentiles []float64, o
 	s.Min, s.Max = g.LowestEquivalent(first), g.Value(last)
 	total := float64(s.Count)
 	var cum int64
-	k := 0
+	k, next := 0, int64(math.MaxInt64)
+	if len(percentiles) > 0 {
+		next = Rank(percentiles[0], s.Count)
+	}
 	for i := first; i <= last; i++ {
 		c := counts[i]
 		if c == 0 {
@@ -315,9 +327,13 @@ func summarize(g *Geometry, counts []int64, from int32, percentiles []float64, o
 		}
 		s.Mean += float64(c) * float64(g.Median(i)) / total
 		cum += c
-		for k < len(percentiles) && cum >= Rank(percentiles[k], s.Count) {
+		for cum >= next {
 			s.Values = append(s.Values, valueAt(g, i, percentiles[k]))
-			k++
+			if k++; k < len(percentiles) {
+				next = Rank(percentiles[k], s.Count)
+			} else {
+				next = math.MaxInt64
+			}
 		}
 	}
 	for ; k < len(percentiles); k++ {
