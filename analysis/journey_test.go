@@ -112,8 +112,8 @@ func TestAnalyze_SessionStoreBehindProxy(t *testing.T) {
 			}
 		}
 		return map[string]obs{
-			"home": {n: n(0.2), lat: 4 * time.Millisecond},
-			"feed": {n: n(0.4), lat: 25 * time.Millisecond},
+			"home":  {n: n(0.2), lat: 4 * time.Millisecond},
+			"feed":  {n: n(0.4), lat: 25 * time.Millisecond},
 			"login": session, "me": session,
 		}
 	}, 20, 160, 40)
