@@ -30,7 +30,7 @@ func synthJourneys(res *engine.Result, hostile bool) *engine.Result {
 	totals := map[string]*engine.JourneyTotal{}
 	for _, ji := range res.Plan.Journeys {
 		totals[ji.Name] = &engine.JourneyTotal{Name: ji.Name, Steps: ji.Steps,
-			Reached: make([]uint64, len(ji.Steps)), Abandoned: make([]uint64, len(ji.Steps))}
+			JourneyCounts: engine.JourneyCounts{Reached: make([]uint64, len(ji.Steps)), Abandoned: make([]uint64, len(ji.Steps))}}
 	}
 	n := len(res.Windows)
 	for w := range res.Windows {
@@ -39,7 +39,7 @@ func synthJourneys(res *engine.Result, hostile bool) *engine.Result {
 		visitors := win.Planned / 10
 		for _, ji := range res.Plan.Journeys {
 			started := uint64(float64(visitors) * ji.Share)
-			wj := &engine.WindowJourney{Started: started, Reached: make([]uint64, len(ji.Steps)), Abandoned: make([]uint64, len(ji.Steps))}
+			wj := &engine.WindowJourney{JourneyCounts: engine.JourneyCounts{Started: started, Reached: make([]uint64, len(ji.Steps)), Abandoned: make([]uint64, len(ji.Steps))}}
 			left := started
 			for k := range ji.Steps {
 				wj.Reached[k] = left
@@ -80,7 +80,7 @@ func synthJourneys(res *engine.Result, hostile bool) *engine.Result {
 func TestFunnelOf(t *testing.T) {
 	t.Parallel()
 	j := engine.JourneyTotal{Name: "m", Steps: []string{"m/land", "m/login", "m/feed"},
-		Started: 100, Reached: []uint64{100, 90, 70}, Abandoned: []uint64{5, 10, 20}, Completed: 45, Unfinished: 10}
+		JourneyCounts: engine.JourneyCounts{Started: 100, Reached: []uint64{100, 90, 70}, Abandoned: []uint64{5, 10, 20}, Completed: 45, Unfinished: 10}}
 	want := []funnelStep{
 		{"m", "land", 100, 90, 5, 5},
 		{"m", "login", 90, 70, 10, 10},
@@ -96,7 +96,7 @@ func TestFunnelOf(t *testing.T) {
 		}
 	}
 	// Counts that do not add up never underflow.
-	odd := funnelOf(engine.JourneyTotal{Name: "x", Steps: []string{"x/a", "x/b"}, Reached: []uint64{3}, Abandoned: []uint64{5}, Completed: 9})
+	odd := funnelOf(engine.JourneyTotal{Name: "x", Steps: []string{"x/a", "x/b"}, JourneyCounts: engine.JourneyCounts{Reached: []uint64{3}, Abandoned: []uint64{5}, Completed: 9}})
 	if odd[0].unfinished != 0 || odd[1].reached != 0 || odd[1].unfinished != 0 {
 		t.Errorf("funnelOf with short counts = %+v; want no underflow", odd)
 	}

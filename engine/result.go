@@ -173,9 +173,8 @@ type Window struct {
 	Journeys map[string]*WindowJourney `json:"journeys,omitempty"`
 }
 
-// WindowJourney counts a window's arrivals of one journey: the visitors
-// the curve planned in the window, and what became of their sessions.
-type WindowJourney struct {
+// JourneyCounts are what became of a journey's visitors.
+type JourneyCounts struct {
 	// Started counts the sessions started; Refused the arrivals not
 	// started because options.max_sessions sessions were open (spike's
 	// limit, not the target's).
@@ -191,6 +190,24 @@ type WindowJourney struct {
 	// were in flight when an interrupted run stopped.
 	Completed  uint64 `json:"completed"`
 	Unfinished uint64 `json:"unfinished,omitempty"`
+}
+
+// add adds o's counts to c.
+func (c *JourneyCounts) add(o *JourneyCounts) {
+	c.Started += o.Started
+	c.Refused += o.Refused
+	c.Completed += o.Completed
+	c.Unfinished += o.Unfinished
+	for i := range o.Reached {
+		c.Reached[i] += o.Reached[i]
+		c.Abandoned[i] += o.Abandoned[i]
+	}
+}
+
+// WindowJourney counts a window's arrivals of one journey: the visitors
+// the curve planned in the window, and what became of their sessions.
+type WindowJourney struct {
+	JourneyCounts
 	// DurationSumMs sums the completed sessions' durations, from arrival
 	// to the last step's end, think time included.
 	DurationSumMs float64 `json:"duration_sum_ms"`
@@ -201,13 +218,8 @@ type JourneyTotal struct {
 	Name string `json:"name"`
 	// Steps are the step names, in order (requests "name/step").
 	Steps []string `json:"steps"`
-	// Counts as in WindowJourney, over the run.
-	Started    uint64   `json:"started"`
-	Refused    uint64   `json:"refused,omitempty"`
-	Reached    []uint64 `json:"reached"`
-	Abandoned  []uint64 `json:"abandoned"`
-	Completed  uint64   `json:"completed"`
-	Unfinished uint64   `json:"unfinished,omitempty"`
+	// The counts, as in WindowJourney, over the run.
+	JourneyCounts
 	// Duration summarises completed sessions' durations.
 	Duration LatencyStats `json:"duration"`
 }

@@ -453,15 +453,7 @@ func (s *sessions) finish(sum *Summarizer) ([]map[string]*WindowJourney, []Journ
 			}
 			c := st
 			wins[w][jr.Name] = &c
-			t := &totals[j]
-			t.Started += st.Started
-			t.Refused += st.Refused
-			t.Completed += st.Completed
-			t.Unfinished += st.Unfinished
-			for i := range st.Reached {
-				t.Reached[i] += st.Reached[i]
-				t.Abandoned[i] += st.Abandoned[i]
-			}
+			totals[j].add(&st.JourneyCounts)
 		}
 	}
 	return wins, totals
