@@ -648,14 +648,14 @@ func (a *analyzer) detect() bool {
 // dependency), not its own capacity; when every request slows together,
 // it is the app itself.
 func (a *analyzer) together() {
+	// Static assets are left out: a proxy or a CDN often serves them, so
+	// their staying fast says nothing about the app.
 	var slow, fast []int
 	for i, o := range a.obs {
 		switch {
-		case o.lowP95 <= 0:
+		case o.lowP95 <= 0 || a.attrib[i].static != "":
 		case o.degraded && o.grew():
-			if a.attrib[i].static == "" {
-				slow = append(slow, i)
-			}
+			slow = append(slow, i)
 		case !o.degraded && o.flat() && o.errors == 0:
 			fast = append(fast, i)
 		}
@@ -688,10 +688,15 @@ func (a *analyzer) together() {
 		return lo, hi
 	}
 	lo, hi := growth(slow)
-	allAuth := true
+	// When most of the requests that slowed are login and session
+	// requests, the session store is what they share.
+	auth := 0
 	for _, i := range slow {
-		allAuth = allAuth && a.obs[i].authLike()
+		if a.obs[i].authLike() {
+			auth++
+		}
 	}
+	allAuth := auth > 0 && 2*auth >= len(slow)
 	// The group's layer: the strongest evidence any member has.
 	group, gw, from := "", 0.0, ""
 	for _, i := range slow {
@@ -715,7 +720,7 @@ func (a *analyzer) together() {
 		if len(fast) > 0 && allAuth {
 			f := a.obs[fast[0]]
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerAuth, Mechanism: MechSession, Weight: weightFair - 1,
-				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: what they share and the others do not is the login and session path (the session store)",
+				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: what they share and the others do not is the login and session path (the session store: its commands, its locks, its connections)",
 					names(slow), lo, hi, a.names[fast[0]], fmtMs(f.peakP95))})
 			continue
 		}
@@ -727,8 +732,8 @@ func (a *analyzer) together() {
 		}
 	}
 	withData := 0
-	for _, o := range a.obs {
-		if o.lowP95 > 0 {
+	for i, o := range a.obs {
+		if o.lowP95 > 0 && a.attrib[i].static == "" {
 			withData++
 		}
 	}
@@ -773,7 +778,7 @@ func (a *analyzer) detectStalls() {
 	slow := make([]bool, a.nwin)
 	for w := range a.nwin {
 		s := a.overall[w]
-		slow[w] = !a.bound[w] && s.samples >= a.minSamples && ms(s.max) >= limit
+		slow[w] = !a.bound[w] && s.samples >= a.minSamples && ms(s.max) >= limit && a.pausedTogether(w, limit)
 	}
 	type run struct{ from, to int }
 	var runs []run
@@ -883,4 +888,27 @@ func (a *analyzer) earlyP95(i, w int) float64 {
 	}
 	p95, _, _ := p95p99(&acc)
 	return ms(us(p95))
+}
+
+// pausedTogether reports whether window w has a response at or past limit
+// (ms) from a request whose other responses in the window were fast (its
+// slowest at least 5× its fastest): a pause of the process delays some
+// requests far past their normal time while others pass, whereas a request
+// whose normal time is long (a 150 ms payment call among 10 ms reads)
+// topping a window is all slow alike, and is not a pause.
+func (a *analyzer) pausedTogether(w int, limit float64) bool {
+	for i, name := range a.names {
+		if !a.hasReq[w][i] || a.reqStat[w][i].count < 2 {
+			continue
+		}
+		m := ms(a.reqStat[w][i].max)
+		wr := a.r.Windows[w].Requests[name]
+		if wr == nil {
+			continue
+		}
+		if fastest := ms(wr.Latency.Min); m >= limit && m >= 5*fastest {
+			return true
+		}
+	}
+	return false
 }

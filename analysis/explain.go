@@ -430,7 +430,7 @@ var mechanismCauses = map[[2]string]string{
 	{LayerThirdParty, MechShedding}: "a third-party call in the request path fails at once under load (the provider's rate limit, or a circuit breaker), with no queue and no retry/backoff in front of it",
 	{LayerFrontend, MechBandwidth}:  "large assets served by the app itself hit a bytes/s ceiling; no CDN, images not optimised",
 	{LayerAuth, MechSession}:        "sessions fail under load: the session store is local to one process or saturated, not shared",
-	{LayerAuth, MechQueueing}:       "logins queue on the session store (a lock or a busy store local to one process)",
+	{LayerAuth, MechQueueing}:       "logins and session reads queue on the session store: a lock, slow commands, too few connections to it, or a store local to one process",
 }
 
 // causeOf returns the likely cause for a layer that broke by a mechanism;

@@ -135,6 +135,17 @@ func TestAnalyze_SessionStoreBehindProxy(t *testing.T) {
 	if strings.Contains(v.Cause, "one instance") {
 		t.Errorf("cause %q blames the app's instances", v.Cause)
 	}
+
+	// Renamed so that only one of the two reads as a session request: most
+	// of what slowed is still the session path.
+	r.Plan.Requests[3].URL = "/api/account"
+	a = Analyze(r, Options{})
+	if a.Verdict.FirstLayer != LayerAuth {
+		t.Errorf("with /api/account: first layer %q; want auth", a.Verdict.FirstLayer)
+	}
+	if rr := requestOf(a, "me"); rr == nil || rr.Layer != LayerAuth {
+		t.Errorf("with /api/account: me is %v; want auth (it slowed with login, the database routes did not)", rr)
+	}
 }
 
 // A sparse request (a checkout, a few a second) refused fast with a bare
@@ -175,5 +186,31 @@ func TestAnalyze_SparseRequestRefusedAlone(t *testing.T) {
 	}
 	if rr.Layer != LayerThirdParty || rr.Mechanism != MechShedding {
 		t.Errorf("checkout: %s/%s; want third-party (its path) refusing at once (shedding)", rr.Layer, rr.Mechanism)
+	}
+}
+
+// A request whose normal time is long (a 150 ms payment call among 5–25 ms
+// reads) lands at the top of the windows it appears in: that is not a
+// pause of the process, which would delay every request in flight.
+func TestAnalyze_SlowRequestIsNotAStall(t *testing.T) {
+	reqs := []req{
+		{name: "home", url: "/", weight: 40, noTiming: true},
+		{name: "feed", url: "/api/feed", weight: 55, noTiming: true},
+		{name: "pay", method: "POST", url: "/api/orders", weight: 5, noTiming: true},
+	}
+	b := newBuilder(t, 20, reqs...)
+	b.ramp(func(w int, rate float64) map[string]obs {
+		out := map[string]obs{
+			"home": {n: int(rate * 0.4), lat: 5 * time.Millisecond},
+			"feed": {n: int(rate * 0.55), lat: 25 * time.Millisecond},
+		}
+		if w%3 == 0 { // sparse: in every third window
+			out["pay"] = obs{n: 2, lat: 150 * time.Millisecond}
+		}
+		return out
+	}, 60, 90, 30)
+	a := Analyze(b.done(), Options{})
+	if a.Stalls != nil {
+		t.Errorf("stalls found: %s; want none (one slow request type is not a pause)", a.Stalls.Text)
 	}
 }

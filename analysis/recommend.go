@@ -280,7 +280,7 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 				shown = append(shown, d)
 			}
 		}
-		title := fmt.Sprintf("Move sessions to a shared store and off one lock: %s (%s of requests) degraded from %s",
+		title := fmt.Sprintf("Unblock the session store: a shared store with enough connections, no global lock and no slow commands on the login path: %s (%s of requests) degraded from %s",
 			joinAnd(shown), fmtPct(l.Share), when(l).at())
 		if l.Errors > 0 {
 			title += fmt.Sprintf(", %d failed", l.Errors)

@@ -217,15 +217,18 @@ func latencyRule(o *observation) []Evidence {
 		}
 		text := fmt.Sprintf("%d of %d requests rejected in %s on average while p95 stayed at %s (%s at low load): errors rose, latency did not",
 			o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95))
-		layer := LayerBackend
 		if o.healthyOther != "" {
 			// The app answered other requests without a failure: the
-			// refusal is this request's own (a dependency only it calls, a
-			// per-route limit), not the app's admission control.
-			layer = ""
-			text += fmt.Sprintf(", while %s never failed: a refusal of this request's own (a dependency only it calls, or a per-route limit)", o.healthyOther)
+			// refusal is this request's own, not the app's admission
+			// control. Most often a dependency only it calls refuses at
+			// once (a provider's rate limit, a circuit breaker); a
+			// per-route limit is the other reading, hence weak.
+			text += fmt.Sprintf(", while %s never failed: a refusal of this request's own, most likely a dependency only it calls (a provider's rate limit, a circuit breaker), else a per-route limit", o.healthyOther)
+			out = append(out, Evidence{Rule: "latency", Mechanism: mech, Weight: weightFair, Text: text},
+				Evidence{Rule: "latency", Layer: LayerThirdParty, Weight: weightPath - 0.5, Text: "refused alone: " + o.a.info[o.i].Name + " is refused at once while others are not"})
+			break
 		}
-		out = append(out, Evidence{Rule: "latency", Layer: layer, Mechanism: mech, Weight: weightFair, Text: text})
+		out = append(out, Evidence{Rule: "latency", Layer: LayerBackend, Mechanism: mech, Weight: weightFair, Text: text})
 	case o.errors >= 5 && o.grew() && o.deadline():
 		out = append(out, Evidence{Rule: "latency", Mechanism: MechQueueing, Weight: weightFair,
 			Text: fmt.Sprintf("p95 climbed from %s to %s, then failures at a deadline: %d errors after %s",
