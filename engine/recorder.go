@@ -336,9 +336,11 @@ func (r *Recorder) Add(s *Sample) {
 	}
 	r.interval.hist.Record(us(lat))
 
-	idx := r.windowOf(s.Seq)
+	var idx int
 	if r.byTime {
 		idx = min(max(int(s.Intended/r.window), 0), r.nwin-1)
+	} else {
+		idx = r.windowOf(s.Seq)
 	}
 	if idx < r.next {
 		r.late++

@@ -283,7 +283,7 @@ loop:
 				}
 			}
 			if ses != nil && req >= 0 {
-				if at, ok := ses.complete(slotOf(vr.URL), &s, body); ok {
+				if at, ok := ses.complete(slotOf(k), &s, body); ok {
 					rec.AddPlanned(at)
 				}
 			}

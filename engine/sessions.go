@@ -459,9 +459,9 @@ func (s *sessions) finish(sum *Summarizer) ([]map[string]*WindowJourney, []Journ
 	return wins, totals
 }
 
-// slotOf recovers the session slot from a step's tagged URL.
-func slotOf(u string) int {
-	_, k := requestIndex(u)
+// slotOf recovers the session slot from the index a step's tagged URL
+// carries (requestIndex's k).
+func slotOf(k uint64) int {
 	if k > uint64(^uint32(0)) {
 		return -1
 	}

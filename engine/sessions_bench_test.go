@@ -39,6 +39,7 @@ func BenchmarkSessions_Step(b *testing.B) {
 			b.Fatal(err)
 		}
 		smp = Sample{Code: 200, Header: hdr}
-		s.complete(slotOf(target.URL), &smp, body)
+		_, k := requestIndex(target.URL)
+		s.complete(slotOf(k), &smp, body)
 	}
 }
