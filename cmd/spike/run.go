@@ -85,6 +85,7 @@ or the target refused a request of the scenario from the start), 5 late for
   spike run launch.yaml --baseline 40 --time-scale 60
   spike run smoke.yaml --gate --junit junit.xml --summary summary.md
   spike run smoke.yaml --gate --baseline-result last/result.json
+  spike run examples/launch-journeys.yaml   # journeys: visitors with sessions, rates in visitors/s
   spike run launch.yaml --shard 0/4 --out shard-0
   spike run launch.yaml --metrics-addr 127.0.0.1:9464 --otlp-endpoint http://127.0.0.1:4318`,
 		Args: exactArgs(1, "one scenario file"),
