@@ -89,7 +89,7 @@ func (a *Analysis) WriteVerdict(w io.Writer) error {
 			if len(l.SameWindow) > 0 {
 				same = "  (same window as " + strings.Join(l.SameWindow, ", ") + ")"
 			}
-			line("  %d. %-12s at %-18s %s%s", l.Rank, l.Layer, l.Broke.at(), what, same)
+			line("  %d. %-12s at %-18s  %s%s", l.Rank, l.Layer, l.Broke.at(), what, same)
 		}
 	}
 	if len(v.Fixes) > 0 {
