@@ -140,7 +140,7 @@ func TestCacheTTL(t *testing.T) {
 func TestAnalyze_HeaderAudit(t *testing.T) {
 	t.Parallel()
 	b := newBuilder(t, 100,
-		req{name: "hero.png", url: "/static/hero.png", maxBytes: 361_000, headers: map[string]string{"Content-Type": "image/png"}},
+		req{name: "hero.png", url: "/static/hero.png", maxBytes: 361_000, headers: map[string]string{"Content-Type": "image/png", "Server": "nginx/1.22.1"}},
 		req{name: "hero.webp", url: "/static/hero.webp", maxBytes: 40_000, headers: map[string]string{"Content-Type": "image/webp", "Cache-Control": "public, max-age=31536000, immutable", "X-Cache": "HIT", "Age": "120"}},
 		req{name: "app.js", url: "/static/app.js", maxBytes: 48_000, headers: map[string]string{"Content-Type": "text/javascript", "Cache-Control": "no-cache", "Via": "1.1 varnish"}},
 		req{name: "app.css", url: "/static/app.css", maxBytes: 20_000, headers: map[string]string{"Content-Type": "text/css", "Cache-Control": "max-age=3600", "Content-Encoding": "br", "CF-Cache-Status": "HIT"}},
@@ -170,6 +170,11 @@ func TestAnalyze_HeaderAudit(t *testing.T) {
 	for _, f := range a.Headers {
 		if f.Detail == "" || f.Step == 0 {
 			t.Errorf("finding %+v has no detail or step", f)
+		}
+		// Without a CDN, the bytes came from the origin: its Server header
+		// says which software sent them, not "the app itself".
+		if f.Check == CheckCDN && (!strings.Contains(f.Detail, "served from the origin (Server: nginx/1.22.1)") || strings.Contains(f.Detail, "app")) {
+			t.Errorf("CDN finding detail = %q, want it served from the origin, naming nginx", f.Detail)
 		}
 	}
 }

@@ -39,6 +39,19 @@ func cdnMarker(h map[string]string) string {
 	return ""
 }
 
+// servedBy names the origin's server software when the response said it
+// (" (Server: nginx)"), else "": whether the app or a web server in front
+// of it sent the bytes is not known from the absence of a CDN alone.
+func servedBy(h map[string]string) string {
+	if v := header(h, "Server"); v != "" {
+		if len(v) > 40 {
+			v = v[:40]
+		}
+		return " (Server: " + v + ")"
+	}
+	return ""
+}
+
 func isTextual(ct, path string) bool {
 	ct = strings.ToLower(ct)
 	if strings.HasPrefix(ct, "text/") || strings.Contains(ct, "javascript") || strings.Contains(ct, "json") ||
@@ -84,7 +97,7 @@ func (a *analyzer) audit(reqs []RequestReport) []Finding {
 				add(name, CheckCacheControl, fmt.Sprintf("static asset sent with Cache-Control %q: it is not cached by a CDN", header(h, "Cache-Control")), StepCDN)
 			}
 			if m := cdnMarker(h); m == "" {
-				add(name, CheckCDN, "no CDN marker (Via, Age, X-Cache, CF-Cache-Status, …): served by the app itself", StepCDN)
+				add(name, CheckCDN, "no CDN marker (Via, Age, X-Cache, CF-Cache-Status, …): served from the origin"+servedBy(h), StepCDN)
 			}
 			if strings.HasPrefix(ct, "image/") || hasAnySuffix(path, ".png", ".jpg", ".jpeg", ".gif", ".bmp") {
 				if !strings.Contains(ct, "webp") && !strings.Contains(ct, "avif") && !strings.Contains(ct, "svg") && !strings.Contains(ct, "icon") {
@@ -217,7 +230,7 @@ func (a *analyzer) readiness(out *Analysis) Readiness {
 		r.Answers = append(r.Answers, Answer{q, "none seen", true})
 	}
 
-	// Static assets from the app server?
+	// Static assets from the origin (the app, or a web server beside it)?
 	var fromApp, viaCDN []string
 	for i, name := range a.names {
 		if !a.isStatic(i) || len(a.totals[i].Headers) == 0 {
@@ -230,7 +243,7 @@ func (a *analyzer) readiness(out *Analysis) Readiness {
 		}
 	}
 	r.StaticFromApp = len(fromApp) > 0
-	q = "Are static assets served by the app server?"
+	q = "Are static assets served from the origin, with no CDN in front?"
 	switch {
 	case r.StaticFromApp:
 		r.Answers = append(r.Answers, Answer{q, "yes: no CDN marker on " + joinAnd(fromApp), false})

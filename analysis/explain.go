@@ -428,7 +428,7 @@ var mechanismCauses = map[[2]string]string{
 	{LayerBackend, MechSaturation}:  "the app itself is saturated (CPU or its worker pool): every request slows together as load grows; one instance, no horizontal scaling",
 	{LayerThirdParty, MechUpstream}: "a third-party API in the request path gives out under load (its rate limit or its timeouts), with no queue and no retry/backoff in front of it",
 	{LayerThirdParty, MechShedding}: "a third-party call in the request path fails at once under load (the provider's rate limit, or a circuit breaker), with no queue and no retry/backoff in front of it",
-	{LayerFrontend, MechBandwidth}:  "large assets served by the app itself hit a bytes/s ceiling; no CDN, images not optimised",
+	{LayerFrontend, MechBandwidth}:  "large assets served from the origin, with no CDN in front, hit a bytes/s ceiling (the uplink or the server's); images not optimised",
 	{LayerAuth, MechSession}:        "sessions fail under load: the session store is local to one process or saturated, not shared",
 	{LayerAuth, MechQueueing}:       "logins and session reads queue on the session store: a lock, slow commands, too few connections to it, or a store local to one process",
 }
@@ -450,7 +450,7 @@ func causeOf(layer, mech, confidence string) string {
 var causes = map[string]string{
 	LayerDatabase:   "too many concurrent queries for the pool, nothing cached",
 	LayerBackend:    "one instance, no horizontal scaling",
-	LayerFrontend:   "heavy unoptimised assets served by the app itself, no CDN",
+	LayerFrontend:   "heavy unoptimised assets served from the origin, no CDN",
 	LayerThirdParty: "no queue and no retry/backoff in front of a rate-limited API",
 	LayerAuth:       "session store local to one process, not shared",
 }
