@@ -69,9 +69,9 @@ type StartInfo struct {
 	// Requested is the instant asked for; Actual when the run's clock started.
 	Requested time.Time `json:"requested"`
 	Actual    time.Time `json:"actual"`
-	// Lateness is Actual minus Requested (never negative in practice: the
+	// Lateness (lateness_ms) is Actual minus Requested (never negative in practice: the
 	// run waits for the instant).
-	Lateness time.Duration `json:"lateness_ns"`
+	Lateness time.Duration `json:"-"`
 	// Clock names the clock the instant was read from.
 	Clock string `json:"clock"`
 }
@@ -84,8 +84,8 @@ type ShardInfo struct {
 	Ended   time.Time `json:"ended"`
 	// Start is the shard's own StartInfo, if it waited for a shared instant.
 	Start *StartInfo `json:"start,omitempty"`
-	// LagP99 is the shard's worst window send-lag p99.
-	LagP99 time.Duration `json:"lag_p99_ns"`
+	// LagP99 (lag_p99_ms) is the shard's worst window send-lag p99.
+	LagP99 time.Duration `json:"-"`
 	// GeneratorBound counts the shard's generator-bound windows.
 	GeneratorBound int  `json:"generator_bound_windows"`
 	Partial        bool `json:"partial,omitempty"`
@@ -93,15 +93,16 @@ type ShardInfo struct {
 
 // PlanInfo is the resolved plan, as recorded.
 type PlanInfo struct {
-	Baseline  float64             `json:"baseline"`
-	TimeScale float64             `json:"time_scale"`
-	Shape     string              `json:"shape"`
-	Duration  time.Duration       `json:"duration_ns"`
-	Window    time.Duration       `json:"window_ns"`
-	Total     uint64              `json:"total_requests"`
-	PeakRate  float64             `json:"peak_rate"`
-	Segments  []scenarios.Segment `json:"segments"`
-	SLO       scenarios.SLO       `json:"slo"`
+	Baseline  float64 `json:"baseline_rps"`
+	TimeScale float64 `json:"time_scale"`
+	Shape     string  `json:"shape"`
+	// Duration and Window are duration_ms and window_ms in JSON.
+	Duration time.Duration       `json:"-"`
+	Window   time.Duration       `json:"-"`
+	Total    uint64              `json:"total_requests"`
+	PeakRate float64             `json:"peak_rps"`
+	Segments []scenarios.Segment `json:"segments"`
+	SLO      scenarios.SLO       `json:"slo"`
 	// Gate is the scenario's gate section, when it has one (spike merge
 	// --gate enforces it).
 	Gate     *scenarios.Gate   `json:"gate,omitempty"`
@@ -146,11 +147,13 @@ type RequestInfo struct {
 // Window is one time slice of a run. Requests are assigned to the window of
 // their planned (intended) send time.
 type Window struct {
-	Index int           `json:"index"`
-	Start time.Duration `json:"start_ns"`
-	End   time.Duration `json:"end_ns"`
-	// PlannedRate is the curve's mean rate over the window, req/s.
-	PlannedRate float64 `json:"planned_rate"`
+	Index int `json:"index"`
+	// Start and End (start_ms, end_ms) are offsets from the run's start.
+	Start time.Duration `json:"-"`
+	End   time.Duration `json:"-"`
+	// PlannedRate is the curve's mean rate over the window, req/s (with
+	// journeys, visitors/s).
+	PlannedRate float64 `json:"planned_rps"`
 	// Planned is how many requests the curve scheduled in the window.
 	Planned uint64 `json:"planned"`
 	// Sent is how many of them were sent (and recorded, with any outcome).
@@ -224,27 +227,29 @@ type JourneyTotal struct {
 	Duration LatencyStats `json:"duration"`
 }
 
-// LagStats summarises send lag in a window.
+// LagStats summarises send lag in a window. In JSON: p50_ms, p99_ms,
+// max_ms (see units.go).
 type LagStats struct {
-	P50 time.Duration `json:"p50_ns"`
-	P99 time.Duration `json:"p99_ns"`
-	Max time.Duration `json:"max_ns"`
+	P50 time.Duration
+	P99 time.Duration
+	Max time.Duration
 }
 
 // LatencyStats summarises a latency histogram. Latency is measured from the
-// intended send time, so generator or connection waits are included.
+// intended send time, so generator or connection waits are included. In
+// JSON: count, min_ms … max_ms, hist (see units.go).
 type LatencyStats struct {
-	Count int64         `json:"count"`
-	Min   time.Duration `json:"min_ns"`
-	Mean  time.Duration `json:"mean_ns"`
-	P50   time.Duration `json:"p50_ns"`
-	P90   time.Duration `json:"p90_ns"`
-	P95   time.Duration `json:"p95_ns"`
-	P99   time.Duration `json:"p99_ns"`
-	Max   time.Duration `json:"max_ns"`
+	Count int64
+	Min   time.Duration
+	Mean  time.Duration
+	P50   time.Duration
+	P90   time.Duration
+	P95   time.Duration
+	P99   time.Duration
+	Max   time.Duration
 	// Hist is the HDR histogram (microseconds) in its compressed base64
 	// encoding; merge and re-analyse with hist.Decode.
-	Hist string `json:"hist,omitempty"`
+	Hist string
 }
 
 // WindowRequest holds one request name's figures in one window.

@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/spikeload/spike/hist"
 )
@@ -17,12 +19,12 @@ func (r *Result) Validate() error {
 		return fmt.Errorf("meta: ended %s before it started %s", r.Meta.Ended.Format("15:04:05"), r.Meta.Started.Format("15:04:05"))
 	}
 	if len(r.Windows) > 0 && r.Plan.Window <= 0 {
-		return fmt.Errorf("plan.window_ns: must be > 0, got %d", r.Plan.Window)
+		return fmt.Errorf("plan.window_ms: must be > 0, got %s", fmtMs(r.Plan.Window))
 	}
 	for i, w := range r.Windows {
 		at := fmt.Sprintf("windows[%d]", i)
 		if w.Start < 0 || w.End <= w.Start {
-			return fmt.Errorf("%s: ends at %s, not after its start %s (start_ns %d, end_ns %d)", at, w.End, w.Start, w.Start, w.End)
+			return fmt.Errorf("%s: ends at %s, not after its start %s (start_ms %s, end_ms %s)", at, w.End, w.Start, fmtMs(w.Start), fmtMs(w.End))
 		}
 		if i > 0 && w.Start < r.Windows[i-1].Start {
 			return fmt.Errorf("%s: starts at %s, before windows[%d] (%s)", at, w.Start, i-1, r.Windows[i-1].Start)
@@ -49,6 +51,9 @@ func (r *Result) Validate() error {
 	}
 	return nil
 }
+
+// fmtMs formats d as result.json writes it, in milliseconds.
+func fmtMs(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', -1, 64) }
 
 // errCorruptHist wraps every histogram decoding failure.
 var errCorruptHist = errors.New("corrupt histogram")

@@ -50,7 +50,7 @@ func TestResult_Validate(t *testing.T) {
 		{"windows out of order", func(r *Result) { r.Windows[0].Start, r.Windows[0].End = 5*time.Second, 6*time.Second },
 			"windows[1]: starts at 1s, before windows[0] (5s)"},
 		{"null request", func(r *Result) { r.Windows[0].Requests["home"] = nil }, `windows[0].requests["home"]: null`},
-		{"no window length", func(r *Result) { r.Plan.Window = 0 }, "plan.window_ns: must be > 0"},
+		{"no window length", func(r *Result) { r.Plan.Window = 0 }, "plan.window_ms: must be > 0"},
 		{"ended before it started", func(r *Result) { r.Meta.Ended = time.Unix(50, 0) }, "meta: ended"},
 		{"more outcomes than sent", func(r *Result) { r.Windows[0].Errors = 3 }, "windows[0]: ok 4 + errors 3 is more than the 4 sent"},
 	}

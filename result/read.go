@@ -63,9 +63,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // decode decodes one JSON result from r, migrates and validates it; tooBig
 // says whether a decoding error was the size bound's doing.
 func decode(name string, r io.Reader, tooBig func() error) (*Document, error) {
-	var d Document
+	var raw json.RawMessage
 	dec := json.NewDecoder(r)
-	if err := dec.Decode(&d); err != nil {
+	if err := dec.Decode(&raw); err != nil {
 		if big := tooBig(); big != nil {
 			return nil, big
 		}
@@ -77,6 +77,23 @@ func decode(name string, r io.Reader, tooBig func() error) (*Document, error) {
 		}
 		return nil, fmt.Errorf("read result %s: not a spike result: data after the result", name)
 	}
+	var head struct {
+		Schema int `json:"schema"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("read result %s: not a spike result: %w", name, err)
+	}
+	if head.Schema > 0 && head.Schema < 3 {
+		up, err := upgrade(raw)
+		if err != nil {
+			return nil, fmt.Errorf("read result %s: schema version %d: %w", name, head.Schema, err)
+		}
+		raw = up
+	}
+	var d Document
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("read result %s: not a spike result: %w", name, err)
+	}
 	if err := migrate(&d); err != nil {
 		return nil, fmt.Errorf("read result %s: %w", name, err)
 	}
@@ -86,6 +103,21 @@ func decode(name string, r io.Reader, tooBig func() error) (*Document, error) {
 	return &d, nil
 }
 
+// upgrade rewrites a version 1 or 2 document in version 3's names and
+// units (upgradeUnits).
+func upgrade(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if err := upgradeUnits(doc); err != nil {
+		return nil, err
+	}
+	return json.Marshal(doc)
+}
+
 // migrate brings a decoded document of an older schema version to
 // SchemaVersion, or refuses it.
 //
@@ -93,6 +125,12 @@ func decode(name string, r io.Reader, tooBig func() error) (*Document, error) {
 // fields (1 in every file version 1 was written in; decoding ignores
 // them). Nothing else changed: same fields, same units, same histogram
 // encoding.
+//
+// Version 2 → 3: one unit convention. Durations are float milliseconds in
+// fields named `…_ms` and rates per second in fields named `…_rps`
+// everywhere; version 2's run section had integer nanoseconds (`…_ns`, and
+// unsuffixed in the plan) and some unsuffixed rates. decode rewrites the
+// names and units before decoding (upgradeUnits).
 func migrate(d *Document) error {
 	switch {
 	case d.Schema == 0:

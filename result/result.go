@@ -10,14 +10,13 @@
 //
 // # Units
 //
-// Durations are as their fields name them: the run's measurements
-// (windows, latency summaries, lag, plan) in integer nanoseconds (`_ns`),
-// the evidence sums Server-Timing and error latency gives
-// (`sum_ms`, `max_ms`, `first_byte_sum_ms`, `duration_sum_ms`) and the
-// analysis and search sections in float milliseconds (`_ms`). Rates are
-// requests (or, with journeys, visitors) per second: `_rps` in the
-// analysis and search sections, and the run's `baseline`, `peak_rate`
-// and `planned_rate`.
+// One convention throughout: every duration is a number of milliseconds
+// (a float, exact to the nanosecond) in a field whose name ends in `_ms`,
+// and every rate a number per second in a field whose name ends in `_rps`
+// (requests per second or, with journeys, visitors per second: the plan's
+// journeys say which). Counts, bytes, fractions and factors have no unit
+// suffix. The one exception is plan.scenario, the scenario as written,
+// which echoes the user's input ("90s", "3x"). Times of day are RFC 3339.
 package result
 
 import (
@@ -34,9 +33,10 @@ import (
 
 // SchemaVersion is the version of result.json that Write writes. Version 1
 // (spike before the document had one owner) gave the analysis and search
-// sections their own "version" fields; version 2 has this one version only.
-// Read loads both and refuses newer versions.
-const SchemaVersion = 2
+// sections their own "version" fields; version 2 has this one version only;
+// version 3 has one unit convention (see Units). Read loads all three and
+// refuses newer versions.
+const SchemaVersion = 3
 
 // MaxSize is the largest result.json ReadFile reads, in bytes: about
 // 80 hours of one-second windows for a mix of ten requests.

@@ -87,7 +87,8 @@ func TestParse_SchemaVersions(t *testing.T) {
 	}{
 		{`"schema": 1,`, ""},
 		{`"schema": 2,`, ""},
-		{`"schema": 3,`, "read result r.json: schema version 3 is newer than this spike understands (2); upgrade spike"},
+		{`"schema": 3,`, ""},
+		{`"schema": 4,`, "read result r.json: schema version 4 is newer than this spike understands (3); upgrade spike"},
 		{`"schema": 99,`, "schema version 99 is newer"},
 		{``, "read result r.json: not a spike result (no schema version)"},
 		{`"schema": 0,`, "not a spike result (no schema version)"},
@@ -95,7 +96,14 @@ func TestParse_SchemaVersions(t *testing.T) {
 		{`"schema": "2",`, "not a spike result: json: cannot unmarshal string"},
 	}
 	for _, tt := range tests {
-		data := `{` + tt.schema + ` "meta": {"tool": "spike"}, "plan": {"window_ns": 1000000000}, "windows": [], "requests": []}`
+		window := `"window_ms": 1000`
+		if strings.Contains(tt.schema, "1") || strings.Contains(tt.schema, "2") {
+			window = `"window_ns": 1000000000` // versions 1 and 2: nanoseconds
+		}
+		data := `{` + tt.schema + ` "meta": {"tool": "spike"}, "plan": {` + window + `}, "windows": [{"start_ns": 0, "end_ns": 1000000000}], "requests": []}`
+		if strings.Contains(window, "_ms") {
+			data = strings.ReplaceAll(strings.ReplaceAll(data, `"start_ns": 0`, `"start_ms": 0`), `"end_ns": 1000000000`, `"end_ms": 1000`)
+		}
 		doc, err := Parse("r.json", []byte(data))
 		switch {
 		case tt.want == "" && err != nil:
@@ -144,7 +152,7 @@ func TestDocument_RoundTrip(t *testing.T) {
 	if !bytes.Equal(first, again.Bytes()) {
 		t.Errorf("a document read and written again differs from the file")
 	}
-	if !bytes.HasPrefix(first, []byte("{\n \"schema\": 2,\n \"meta\": {")) {
+	if !bytes.HasPrefix(first, []byte("{\n \"schema\": 3,\n \"meta\": {")) {
 		t.Errorf("the document starts %.40q; want the schema, then the run's meta", first)
 	}
 	// A run without analysis or search has neither section.
@@ -181,7 +189,7 @@ func TestParse_Validates(t *testing.T) {
 			"windows[1].latency.hist: corrupt histogram"},
 		{"inverted window", func(r *engine.Result) { r.Windows[1].Start, r.Windows[1].End = 2*time.Second, time.Second },
 			"windows[1]: ends at 1s, not after its start 2s"},
-		{"no window length", func(r *engine.Result) { r.Plan.Window = 0 }, "plan.window_ns: must be > 0"},
+		{"no window length", func(r *engine.Result) { r.Plan.Window = 0 }, "plan.window_ms: must be > 0"},
 	}
 	for _, tt := range tests {
 		r := validRun(t)
@@ -245,8 +253,10 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
-	if b, err := os.ReadFile(filepath.Join("testdata", "v1-find.json")); err == nil {
-		f.Add(b)
+	for _, name := range append([]string{"v1-find.json"}, v2Files...) {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Add([]byte(`{"schema":1,"plan":{"window_ns":1},"windows":[{"start_ns":0,"end_ns":1,"latency":{"hist":"HISTFAAAAA=="}}]}`))
 	f.Add([]byte(`{"schema":2,"analysis":{"verdict":{}},"search":{"steps":[{}]}}`))

@@ -9,23 +9,25 @@ import (
 
 // Segment is one piece of a resolved rate curve. Rates are requests per
 // second; times are offsets from the start of the run, after time scaling.
+// In JSON the times are start_ms, duration_ms, half_life_ms and period_ms
+// (see Millis), the rates from_rps, to_rps, low_rps and high_rps.
 type Segment struct {
 	// Kind is the stage kind it came from: ramp, hold, spike, decay or wave.
 	Kind string `json:"kind"`
 	// Start is the segment's offset from the start of the run.
-	Start time.Duration `json:"start"`
+	Start time.Duration `json:"-"`
 	// Duration is the segment's length.
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"-"`
 	// From and To are the rates at the ends of a ramp, hold or decay (a
 	// decay approaches To; it reaches it only after many half-lives).
-	From float64 `json:"from"`
-	To   float64 `json:"to"`
+	From float64 `json:"from_rps"`
+	To   float64 `json:"to_rps"`
 	// HalfLife is a decay's half-life.
-	HalfLife time.Duration `json:"half_life,omitempty"`
+	HalfLife time.Duration `json:"-"`
 	// Low, High and Period describe a wave, which starts at Low.
-	Low    float64       `json:"low,omitempty"`
-	High   float64       `json:"high,omitempty"`
-	Period time.Duration `json:"period,omitempty"`
+	Low    float64       `json:"low_rps,omitempty"`
+	High   float64       `json:"high_rps,omitempty"`
+	Period time.Duration `json:"-"`
 
 	before float64 // requests planned before this segment
 }

@@ -36,19 +36,21 @@ const (
 
 // Limits are the SLO limits for one request or for the whole target.
 // Zero P99 means not checked.
+// In JSON: p95_ms, p99_ms and error_rate (see Millis).
 type Limits struct {
-	P95       time.Duration `json:"p95"`
-	P99       time.Duration `json:"p99,omitempty"`
-	ErrorRate float64       `json:"error_rate"`
+	P95       time.Duration
+	P99       time.Duration
+	ErrorRate float64
 }
 
-// SLO is the resolved service level objective.
+// SLO is the resolved service level objective. In JSON: the limits' fields,
+// sustain and requests (see Millis).
 type SLO struct {
 	Limits
 	// Sustain is how many consecutive violating windows make a break.
-	Sustain int `json:"sustain"`
+	Sustain int
 	// Requests holds per-request limits, by request name.
-	Requests map[string]Limits `json:"requests,omitempty"`
+	Requests map[string]Limits
 }
 
 // For returns the limits that apply to the named request.
@@ -59,14 +61,15 @@ func (s SLO) For(name string) Limits {
 	return s.Limits
 }
 
-// Options are the resolved client and recording options.
+// Options are the resolved client and recording options. In JSON, the
+// durations are timeout_ms and window_ms (see Millis).
 type Options struct {
-	Timeout     time.Duration `json:"timeout"`
+	Timeout     time.Duration `json:"-"`
 	Connections int           `json:"connections"`
 	KeepAlive   bool          `json:"keep_alive"`
 	HTTP2       bool          `json:"http2"`
 	Insecure    bool          `json:"insecure"`
-	Window      time.Duration `json:"window"`
+	Window      time.Duration `json:"-"`
 	Seed        int64         `json:"seed"`
 	Users       int           `json:"users"`
 	// Redirects is RedirectsNone or RedirectsSameHost.
@@ -136,9 +139,9 @@ type Gate struct {
 	Set bool `json:"set"`
 	// Survive is the planned rate (req/s) up to which every window must
 	// meet the SLO; 0 means the whole run.
-	Survive float64 `json:"survive,omitempty"`
+	Survive float64 `json:"survive_rps,omitempty"`
 	// MinCapacity is the least capacity required, req/s.
-	MinCapacity float64 `json:"min_capacity,omitempty"`
+	MinCapacity float64 `json:"min_capacity_rps,omitempty"`
 	// MaxRegression is the largest allowed regression against a previous
 	// result, as a fraction (0.1 for 10%).
 	MaxRegression float64 `json:"max_regression,omitempty"`

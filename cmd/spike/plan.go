@@ -148,19 +148,20 @@ func (f positiveRateFlag) Set(s string) error {
 	return nil
 }
 
-// planJSON is `spike plan --json`'s output.
+// planJSON is `spike plan --json`'s output. Its units follow result.json's:
+// durations in milliseconds (`_ms`), rates per second (`_rps`).
 type planJSON struct {
 	Name          string              `json:"name"`
 	Description   string              `json:"description,omitempty"`
 	File          string              `json:"file"`
 	Target        string              `json:"target,omitempty"`
-	Baseline      float64             `json:"baseline"`
+	Baseline      float64             `json:"baseline_rps"`
 	TimeScale     float64             `json:"time_scale"`
 	Shape         string              `json:"shape"`
-	DurationSec   float64             `json:"duration_s"`
-	PeakRate      float64             `json:"peak_rate"`
+	DurationMs    float64             `json:"duration_ms"`
+	PeakRate      float64             `json:"peak_rps"`
 	PeakMultiple  float64             `json:"peak_multiple"`
-	PeakAtSec     float64             `json:"peak_at_s"`
+	PeakAtMs      float64             `json:"peak_at_ms"`
 	TotalRequests uint64              `json:"total_requests"`
 	Stages        []scenarios.Segment `json:"stages"`
 	Requests      []planRequestJSON   `json:"requests"`
@@ -173,7 +174,7 @@ type planJSON struct {
 	// Journeys, PeakRequestRate and TotalVisitorRequests are set for a
 	// scenario with journeys (then TotalRequests counts visitors).
 	Journeys             []planJourneyJSON `json:"journeys,omitempty"`
-	PeakRequestRate      float64           `json:"peak_request_rate,omitempty"`
+	PeakRequestRate      float64           `json:"peak_request_rps,omitempty"`
 	TotalVisitorRequests float64           `json:"total_visitor_requests,omitempty"`
 }
 
@@ -181,7 +182,7 @@ type planJSON struct {
 type planShardJSON struct {
 	Shard    string  `json:"shard"`
 	Requests uint64  `json:"requests"`
-	PeakRate float64 `json:"peak_rate"`
+	PeakRate float64 `json:"peak_rps"`
 	// Windows are the requests the shard plans in each window.
 	Windows []uint64 `json:"windows"`
 	// First are the shard's first requests as they will be sent.
@@ -190,7 +191,7 @@ type planShardJSON struct {
 
 type planSentJSON struct {
 	K      uint64  `json:"k"`
-	AtSec  float64 `json:"at_s"`
+	AtMs   float64 `json:"at_ms"`
 	Name   string  `json:"name"`
 	Method string  `json:"method"`
 	URL    string  `json:"url"`
@@ -231,8 +232,8 @@ func runPlan(opts *PlanOptions) error {
 		out := planJSON{
 			Name: plan.Name, Description: plan.Description, File: plan.File, Target: plan.Target,
 			Baseline: plan.Baseline, TimeScale: plan.TimeScale, Shape: plan.Shape,
-			DurationSec: plan.Curve.Duration().Seconds(), PeakRate: peak, PeakMultiple: mult,
-			PeakAtSec: peakAt.Seconds(), TotalRequests: plan.Curve.Total(), Stages: plan.Curve.Segments(),
+			DurationMs: msOf(plan.Curve.Duration()), PeakRate: peak, PeakMultiple: mult,
+			PeakAtMs: msOf(peakAt), TotalRequests: plan.Curve.Total(), Stages: plan.Curve.Segments(),
 			SLO: plan.SLO, Options: plan.Options, Shard: part, RateUnit: unit,
 		}
 		if plan.Journeys != nil {
@@ -324,7 +325,7 @@ func shardShare(plan *scenarios.Plan, s engine.Shard) (*planShardJSON, error) {
 		if len(out.First) == planPreview {
 			return errEnough
 		}
-		out.First = append(out.First, planSentJSON{K: p.K, AtSec: p.At.Seconds(), Name: p.Name, Method: p.Method, URL: p.URL, Body: string(p.Body)})
+		out.First = append(out.First, planSentJSON{K: p.K, AtMs: msOf(p.At), Name: p.Name, Method: p.Method, URL: p.URL, Body: string(p.Body)})
 		return nil
 	})
 	if err != nil && !errors.Is(err, errEnough) {
@@ -348,7 +349,7 @@ func writeShardShare(w io.Writer, s *planShardJSON) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "  first requests:")
 	for _, p := range s.First {
-		fmt.Fprintf(w, "  %8d  %9.4fs  %-16s %s %s\n", p.K, p.AtSec, p.Name, p.Method, p.URL)
+		fmt.Fprintf(w, "  %8d  %9.4fs  %-16s %s %s\n", p.K, p.AtMs/1000, p.Name, p.Method, p.URL)
 	}
 }
 
@@ -393,3 +394,6 @@ func sloText(s scenarios.SLO) string {
 	t += fmt.Sprintf(", errors ≤ %g%%, broken after %d bad windows in a row", 100*s.ErrorRate, s.Sustain)
 	return t
 }
+
+// msOf is d in milliseconds, as spike's JSON writes durations.
+func msOf(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -30,7 +30,7 @@ type planStepJSON struct {
 	Think   string   `json:"think,omitempty"`
 	// PeakRate is the step's request rate at the curve's peak if no visitor
 	// leaves early: the peak arrival rate times the journey's share.
-	PeakRate float64 `json:"peak_rate"`
+	PeakRate float64 `json:"peak_rps"`
 }
 
 // rateUnit is the unit of a plan's curve.

@@ -37,9 +37,9 @@ spike_figures() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 sent = sum(w["sent"] for w in r["windows"])
-span = r["windows"][-1]["end_ns"] / 1e9
+span = r["windows"][-1]["end_ms"] / 1e3
 lat = r["requests"][0]["latency"]
-print("%.0f %.2f %.2f" % (sent / span, lat["p50_ns"] / 1e6, lat["p99_ns"] / 1e6))
+print("%.0f %.2f %.2f" % (sent / span, lat["p50_ms"], lat["p99_ms"]))
 PY
 }
 

@@ -34,11 +34,11 @@ sent = sum(w["sent"] for w in ws); planned = r["plan"]["total_requests"]
 worst = max(abs(w["sent"] - w["planned"]) / max(w["planned"], 1) for w in ws)
 bound = sum(1 for w in ws if w.get("generator_bound"))
 errors = sum(w.get("errors", 0) for w in ws)
-lag = max(w["lag"]["p99_ns"] for w in ws) / 1e6
+lag = max(w["lag"]["p99_ms"] for w in ws)
 lat = r["requests"][0]["latency"]
 held = sent == planned and worst <= 0.01 and bound == 0 and errors == 0
 print("%10s %15.2f%% %6d %7.2fms %7.2fms %7.2fms %6.0fMB %s" % (
-    "%d/%d" % (sent, planned), 100 * worst, bound, lag, lat["p50_ns"] / 1e6, lat["p99_ns"] / 1e6,
+    "%d/%d" % (sent, planned), 100 * worst, bound, lag, lat["p50_ms"], lat["p99_ms"],
     int(sys.argv[2]) / 1024, "yes" if held else "NO"))
 PY
 )"
