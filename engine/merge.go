@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spikeload/spike/hist"
 	"github.com/spikeload/spike/scenarios"
@@ -277,11 +278,12 @@ func mergeLatency(a, b LatencyStats) (LatencyStats, error) {
 	if a.Hist == "" || b.Hist == "" {
 		return a, errors.New("a latency summary has no histogram to merge")
 	}
-	h := NewHist()
-	var d hist.Decoder
+	m := mergers.Get().(*latencyMerger)
+	defer mergers.Put(m)
+	m.h.Reset()
 	want := &latencyGeometry
 	for _, s := range []string{a.Hist, b.Hist} {
-		bs, g, err := d.Decode(s)
+		bs, g, err := m.d.Decode(s)
 		if err != nil {
 			return a, err
 		}
@@ -289,12 +291,24 @@ func mergeLatency(a, b LatencyStats) (LatencyStats, error) {
 			return a, fmt.Errorf("histogram geometry %d..%d µs at %d digits differs from spike's %d..%d at %d",
 				g.Lowest, g.Highest, g.SigDigits, want.Lowest, want.Highest, want.SigDigits)
 		}
-		if dropped := h.Add(bs, &g); dropped != 0 {
+		if dropped := m.h.Add(bs, &g); dropped != 0 {
 			return a, fmt.Errorf("%d values fell outside the histogram when merging", dropped)
 		}
 	}
-	return Stats(h, true), nil
+	return m.z.StatsOf(m.h, true), nil
 }
+
+// latencyMerger is what mergeLatency reuses from one merge to the next: a
+// dense histogram of spike's geometry (about 400 KB of counts, which Reset
+// clears only where they were used), a decoder and a summarizer. A merge
+// of N shards' windows does thousands of merges.
+type latencyMerger struct {
+	h *hist.Hist
+	d hist.Decoder
+	z Summarizer
+}
+
+var mergers = sync.Pool{New: func() any { return &latencyMerger{h: NewHist()} }}
 
 // mergeMap merges src's per-request figures into dst (see mergeInto).
 func mergeMap(dst, src map[string]*WindowRequest) (map[string]*WindowRequest, error) {

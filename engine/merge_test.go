@@ -39,7 +39,7 @@ func fakeSample(plan *scenarios.Plan, p PlannedRequest) *Sample {
 }
 
 // record runs shard s of plan through a recorder against the fake target.
-func record(t *testing.T, plan *scenarios.Plan, s Shard) *Result {
+func record(t testing.TB, plan *scenarios.Plan, s Shard) *Result {
 	t.Helper()
 	rec := NewRecorder(plan)
 	rec.Split(s)
