@@ -79,6 +79,10 @@ func MergeShards(parts []ShardResult) (*Result, error) {
 		if r.Meta.PlanHash == "" {
 			return nil, refuse("%s has no plan hash (written by an older spike)", p.Name)
 		}
+		if r.Meta.PlanHash != first.Result.Meta.PlanHash && r.Meta.Version != first.Result.Meta.Version {
+			return nil, refuse("%s and %s were written by different spike versions (%s, %s), whose plan hashes differ: run every shard with the same spike",
+				first.Name, p.Name, orDevel(first.Result.Meta.Version), orDevel(r.Meta.Version))
+		}
 		if r.Meta.PlanHash != first.Result.Meta.PlanHash {
 			return nil, refuse("%s and %s are shards of different plans (plan hash %s, %s): same scenario, overrides and target needed",
 				first.Name, p.Name, first.Result.Meta.PlanHash, r.Meta.PlanHash)
@@ -523,4 +527,11 @@ func mergeList(dst, src reflect.Value) error {
 	}
 	dst.Set(sorted)
 	return nil
+}
+
+func orDevel(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
 }

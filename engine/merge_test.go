@@ -158,6 +158,9 @@ func TestMergeShards_Refuses(t *testing.T) {
 	wrongN := record(t, plan, Shard{1, 3})
 	otherPlan := record(t, other, Shard{1, 2})
 	badGeom := record(t, plan, Shard{1, 2})
+	// A shard written by another spike version, whose plan hash differs.
+	otherVersion := record(t, plan, Shard{1, 2})
+	otherVersion.Meta.Version, otherVersion.Meta.PlanHash = "v0.9.0", "0123456789abcdef"
 	// A histogram of another geometry (1 µs .. 1 s, 2 digits).
 	g, err := hist.NewGeometry(1, int64(time.Second/time.Microsecond), 2)
 	if err != nil {
@@ -175,6 +178,7 @@ func TestMergeShards_Refuses(t *testing.T) {
 		{"not a shard", []*Result{s0, whole}, "is not a shard's result"},
 		{"duplicate", []*Result{s0, s1, s0}, "are both shard 0/2"},
 		{"other plan", []*Result{s0, otherPlan}, "shards of different plans"},
+		{"other spike", []*Result{s0, otherVersion}, "written by different spike versions (unknown, v0.9.0)"},
 		{"shard counts", []*Result{s0, wrongN}, "the shard counts differ"},
 		{"geometry", []*Result{s0, badGeom}, "histogram geometry"},
 	}
