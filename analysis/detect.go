@@ -396,6 +396,9 @@ type observation struct {
 	// answered through the whole run without a failure and without
 	// slowing ("" when none did).
 	healthyOther string
+	// othersLowP95 is the median low-load p95 of the other requests that
+	// are not static assets (0 without any).
+	othersLowP95 float64
 
 	meanBytes                                      float64
 	spanLatencyMs, spanFirstByteMs, spanTransferMs float64
@@ -616,6 +619,15 @@ func (a *analyzer) detect() bool {
 	}
 	specific := 3*failing <= dynamic
 	for i, o := range a.obs {
+		var lows []float64
+		for j, p := range a.obs {
+			if j != i && p.lowP95 > 0 && a.attrib[j].static == "" {
+				lows = append(lows, p.lowP95)
+			}
+		}
+		if len(lows) > 0 {
+			o.othersLowP95 = median(lows)
+		}
 		for j, p := range a.obs {
 			if !specific {
 				break
@@ -631,6 +643,7 @@ func (a *analyzer) detect() bool {
 			}
 		}
 	}
+	a.slowFromStart()
 	a.together()
 	// Stall windows leave the pools of sparse windows: judge again.
 	changed := a.stall != nil
@@ -640,6 +653,58 @@ func (a *analyzer) detect() bool {
 		}
 	}
 	return changed
+}
+
+// slowFromStart reads a request that was over its latency limit from its
+// first windows, at the lowest load, while another request stayed healthy
+// through the run: it is slow at any load, not past a capacity. Its own
+// work is slow, and what grows with load for one request alone is most
+// often its query (a scan without an index, an unbounded result).
+func (a *analyzer) slowFromStart() {
+	for i, o := range a.obs {
+		if !o.degraded || a.attrib[i].static != "" {
+			continue
+		}
+		first := -1
+		for w := range a.nwin {
+			if a.hasReq[w][i] && !a.bound[w] {
+				first = w
+				break
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		limit := ms(a.r.Plan.SLO.For(a.names[i]).P95)
+		// Its first windows (a sparse request has few samples in each).
+		to := first + 2*a.sustain
+		p95 := a.p95Over(i, first, to, 3)
+		if limit <= 0 || p95 <= limit {
+			continue
+		}
+		// Another request, in the same windows, well within its limit.
+		fine := ""
+		for j := range a.obs {
+			if j == i || a.attrib[j].static != "" {
+				continue
+			}
+			lj := ms(a.r.Plan.SLO.For(a.names[j]).P95)
+			if pj := a.p95Over(j, first, to, 3); pj > 0 && pj <= lj/2 {
+				fine = fmt.Sprintf("%s took %s", a.names[j], fmtMs(pj))
+				break
+			}
+		}
+		if fine == "" {
+			continue
+		}
+		// Sure of the mechanism (what was measured), not of the layer
+		// (most often the database, by experience).
+		a.attrib[i].add(Evidence{Rule: "slow-from-start", Mechanism: MechSlowWork, Weight: weightFair + 0.5,
+			Text: "slow at any load: " + a.names[i] + " is slow by its own work, not past a capacity"})
+		a.attrib[i].add(Evidence{Rule: "slow-from-start", Layer: LayerDatabase, Weight: weightPath,
+			Text: fmt.Sprintf("%s was over its %s limit from the lowest load (p95 %s at %s %s, when %s): slow at any load, not past a capacity; its own work is slow, most often its query (a scan without an index, an unbounded result)",
+				a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), a.r.Plan.RateUnit(), fine)})
+	}
 }
 
 // together compares the requests that degraded with those that did not.
@@ -687,6 +752,29 @@ func (a *analyzer) together() {
 		}
 		return lo, hi
 	}
+	// Together means in the same windows. When some requests slowed
+	// clearly before the others (their onsets more than the sustain
+	// apart), the first ones are what broke: at their onset the others
+	// were still fast, so the app was not saturated; the later ones queue
+	// behind what the first hold (a lock, the database's connections).
+	lead := a.nwin
+	for _, i := range slow {
+		lead = min(lead, a.obs[i].from)
+	}
+	var late []int
+	if len(slow) > 1 {
+		first := slow[:0:0]
+		for _, i := range slow {
+			if a.obs[i].from > lead+max(a.sustain, 2) {
+				late = append(late, i)
+			} else {
+				first = append(first, i)
+			}
+		}
+		if len(late) > 0 {
+			slow = first
+		}
+	}
 	lo, hi := growth(slow)
 	// When most of the requests that slowed are login and session
 	// requests, the session store is what they share.
@@ -697,6 +785,16 @@ func (a *analyzer) together() {
 		}
 	}
 	allAuth := auth > 0 && 2*auth >= len(slow)
+	// stayed says how a request that stayed fast (or slowed only later)
+	// fared while the first ones slowed.
+	stayed := func(j int) string {
+		o := a.obs[j]
+		if slices.Contains(late, j) {
+			return fmt.Sprintf("%s stayed near its low-load %s until %s", a.names[j], fmtMs(o.lowP95), fmtRate(a.r.Windows[o.from].PlannedRate)+" "+a.r.Plan.RateUnit())
+		}
+		return fmt.Sprintf("%s stayed at %s", a.names[j], fmtMs(o.peakP95))
+	}
+	others := append(slices.Clone(late), fast...)
 	// The group's layer: the strongest evidence any member has.
 	group, gw, from := "", 0.0, ""
 	for _, i := range slow {
@@ -717,18 +815,31 @@ func (a *analyzer) together() {
 			}
 			continue
 		}
-		if len(fast) > 0 && allAuth {
-			f := a.obs[fast[0]]
+		if len(others) > 0 && allAuth {
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerAuth, Mechanism: MechSession, Weight: weightFair - 1,
-				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: what they share and the others do not is the login and session path (the session store: its commands, its locks, its connections)",
-					names(slow), lo, hi, a.names[fast[0]], fmtMs(f.peakP95))})
+				Text: fmt.Sprintf("%s slowed (p95 %s) while %s: what they share and the others do not is the login and session path (the session store: its commands, its locks, its connections)",
+					names(slow), times(lo, hi), stayed(others[0]))})
 			continue
 		}
-		if len(fast) > 0 {
-			f := a.obs[fast[0]]
+		if len(others) > 0 {
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerDatabase, Mechanism: MechQueueing, Weight: 1,
-				Text: fmt.Sprintf("%s slowed (p95 ×%.0f–×%.0f) while %s stayed at %s: the bottleneck is behind the app — a dependency such as the database — not its own capacity",
-					names(slow), lo, hi, a.names[fast[0]], fmtMs(f.peakP95))})
+				Text: fmt.Sprintf("%s slowed (p95 %s) while %s: the bottleneck is behind the app — a dependency such as the database — not its own capacity",
+					names(slow), times(lo, hi), stayed(others[0]))})
+		}
+	}
+	// Those that slowed later queue behind what the first ones hold.
+	if group == "" && len(late) > 0 {
+		layer, mech := LayerDatabase, MechQueueing
+		if allAuth {
+			layer, mech = LayerAuth, MechSession
+		}
+		for _, j := range late {
+			if _, w := strongest(j); w > 0 {
+				continue
+			}
+			a.attrib[j].add(Evidence{Rule: "together", Layer: layer, Mechanism: mech, Weight: 1,
+				Text: fmt.Sprintf("%s slowed from %s, after %s had slowed: it queues behind what they hold (a lock, connections to a shared dependency)",
+					a.names[j], fmtRate(a.r.Windows[a.obs[j].from].PlannedRate)+" "+a.r.Plan.RateUnit(), names(slow))})
 		}
 	}
 	withData := 0
@@ -737,12 +848,43 @@ func (a *analyzer) together() {
 			withData++
 		}
 	}
-	if group == "" && len(fast) == 0 && len(slow) >= 2 && len(slow) == withData {
+	// Failing fast with a bare 500 is not what a saturated app does (its
+	// requests queue, then time out): it answered, and what it called
+	// refused at once. Every request type doing so points at what they all
+	// share, most often the database refusing connections.
+	fastFail := func(i int) bool {
+		o := a.obs[i]
+		return o.errors >= 5 && 2*o.statuses[500] >= o.errors && o.errLatCount > 0 && o.errLatMean <= max(3*o.lowP95, o.lowP95+10)
+	}
+	if group == "" && len(fast) == 0 && len(late) == 0 && len(slow) >= 2 && len(slow) == withData && !slices.ContainsFunc(slow, func(i int) bool { return !fastFail(i) }) {
+		var errs, n uint64
+		var sum float64
+		for _, i := range slow {
+			errs += a.obs[i].errors
+			n += a.obs[i].errLatCount
+			sum += a.obs[i].errLatMean * float64(a.obs[i].errLatCount)
+		}
+		for _, i := range slow {
+			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerDatabase, Mechanism: MechShedding, Weight: weightPath + 0.5,
+				Text: fmt.Sprintf("every request type failed fast with 500 (%d errors, answered in %s on average) while p95 rose only %s: the app was answering, not saturated; a dependency they all share refused at once, most often the database refusing connections (max_connections, a pool that fails fast)",
+					errs, fmtMs(sum/float64(n)), times(lo, hi))})
+		}
+		return
+	}
+	if group == "" && len(fast) == 0 && len(late) == 0 && len(slow) >= 2 && len(slow) == withData {
 		for _, i := range slow {
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerBackend, Mechanism: MechSaturation, Weight: weightFair - 1,
-				Text: fmt.Sprintf("every request slowed together (p95 ×%.0f–×%.0f across %s): the app itself is saturated", lo, hi, all(len(slow)))})
+				Text: fmt.Sprintf("every request slowed together (p95 %s across %s): the app itself is saturated", times(lo, hi), all(len(slow)))})
 		}
 	}
+}
+
+// times says a growth range: "×7" or "×7–×56".
+func times(lo, hi float64) string {
+	if math.Round(lo) == math.Round(hi) {
+		return fmt.Sprintf("×%.0f", hi)
+	}
+	return fmt.Sprintf("×%.0f–×%.0f", lo, hi)
 }
 
 func abs(x int) int {
@@ -867,9 +1009,15 @@ func median(v []float64) float64 {
 // a histogram cannot be read. It is the low-load reference of a request
 // too sparse to have one at the lowest rate.
 func (a *analyzer) earlyP95(i, w int) float64 {
+	return a.p95Over(i, 0, w, a.minSamples)
+}
+
+// p95Over returns request i's p95 in ms over windows [from, to), pooled,
+// or 0 with fewer than minN samples.
+func (a *analyzer) p95Over(i, from, to int, minN int64) float64 {
 	var dec hist.Decoder
 	var acc hist.Hist
-	for k := 0; k < w && k < a.nwin; k++ {
+	for k := max(0, from); k < to && k < a.nwin; k++ {
 		if a.bound[k] || !a.hasReq[k][i] {
 			continue
 		}
@@ -883,7 +1031,7 @@ func (a *analyzer) earlyP95(i, w int) float64 {
 		}
 		acc.Add(bs, &g)
 	}
-	if acc.Total() < a.minSamples {
+	if acc.Total() < minN {
 		return 0
 	}
 	p95, _, _ := p95p99(&acc)

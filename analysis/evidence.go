@@ -65,6 +65,10 @@ const (
 	// MechStall: periodic pauses that do not grow with load (GC,
 	// stop-the-world, cron). A finding of its own, never a breakpoint.
 	MechStall = "stall"
+	// MechSlowWork: one request's own work is slow at any load (an
+	// expensive query, a scan without an index): over its limit from the
+	// lowest load, growing as its copies compete.
+	MechSlowWork = "slow_work"
 	// MechErrors: errors without a recognisable mechanism.
 	MechErrors = "errors"
 )

@@ -422,14 +422,18 @@ const causeRateLimitedAPI = "a rate-limited third-party API is called in the req
 // mechanismCauses are the likely causes by layer and mechanism; a pair
 // not listed takes the layer's cause from the DESIGN.md table (causes).
 var mechanismCauses = map[[2]string]string{
+	{LayerDatabase, MechShedding}:   "the database refuses at once past its limit (max_connections, or a pool that fails fast instead of waiting): more connections are asked for than it allows",
+	{LayerDatabase, MechSlowWork}:   "an expensive query, slow at any load (a scan without an index, an unbounded result), whose concurrent copies then compete for the database",
 	{LayerDatabase, MechQueueing}:   "requests queue for a database connection: more concurrent queries than the pool can run, and hot reads are not cached (more app instances would add connections, not capacity)",
 	{LayerBackend, MechRateLimit}:   "a rate limiter in front of the app (e.g. nginx limit_req, an API gateway quota) rejects the excess above its limit",
 	{LayerBackend, MechShedding}:    "the app or a proxy in front sheds load: it rejects requests past an admission limit (in-flight cap, queue size) instead of queueing them",
 	{LayerBackend, MechSaturation}:  "the app itself is saturated (CPU or its worker pool): every request slows together as load grows; one instance, no horizontal scaling",
 	{LayerThirdParty, MechUpstream}: "a third-party API in the request path gives out under load (its rate limit or its timeouts), with no queue and no retry/backoff in front of it",
+	{LayerThirdParty, MechQueueing}: "calls to a third party in the request path slow down under load until the app's own timeout gives up on them, with no queue and no retry/backoff in front of them",
 	{LayerThirdParty, MechShedding}: "a third-party call in the request path fails at once under load (the provider's rate limit, or a circuit breaker), with no queue and no retry/backoff in front of it",
 	{LayerFrontend, MechBandwidth}:  "large assets served from the origin, with no CDN in front, hit a bytes/s ceiling (the uplink or the server's); images not optimised",
 	{LayerAuth, MechSession}:        "sessions fail under load: the session store is local to one process or saturated, not shared",
+	{LayerAuth, MechShedding}:       "logins and session reads fail at once: the session store refuses them (down, out of connections or memory) and nothing falls back",
 	{LayerAuth, MechQueueing}:       "logins and session reads queue on the session store: a lock, slow commands, too few connections to it, or a store local to one process",
 }
 

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,225 @@ func TestAnalyze_SlowRequestIsNotAStall(t *testing.T) {
 	a := Analyze(b.done(), Options{})
 	if a.Stalls != nil {
 		t.Errorf("stalls found: %s; want none (one slow request type is not a pause)", a.Stalls.Text)
+	}
+}
+
+// One write request slows first, alone, as it contends for a row lock
+// while holding its database connection; the reads stay fast until the
+// pool is exhausted, then queue behind it. They did not slow together:
+// the app was not saturated (its static asset, and the reads before the
+// pool ran out, stayed fast). Measured on a real stack (PostgreSQL row
+// lock behind a Go app and nginx): before, "every request slowed
+// together: the app itself is saturated".
+func TestAnalyze_OneRequestSlowsFirstOthersFollow(t *testing.T) {
+	t.Parallel()
+	reqs := []req{
+		{name: "feed", url: "/api/feed", weight: 5, noTiming: true},
+		{name: "post", url: "/api/posts/1", weight: 3, noTiming: true},
+		{name: "like", method: "POST", url: "/api/like", weight: 4, noTiming: true},
+		{name: "app.js", url: "/static/app.js", weight: 2, noTiming: true},
+	}
+	build := func(followAt float64) *engine.Result {
+		b := newBuilder(t, 20, reqs...)
+		b.ramp(func(_ int, rate float64) map[string]obs {
+			n := func(share float64) int { return max(1, int(5*rate*share)) } // 5 s windows
+			like := obs{n: n(4.0 / 14), lat: 23 * time.Millisecond}
+			if rate > 140 {
+				like.lat = time.Duration(float64(23*time.Millisecond) * math.Pow(1.6, (rate-140)/10))
+			}
+			read := 2 * time.Millisecond
+			if rate > followAt {
+				read = like.lat * 8 / 10
+			}
+			return map[string]obs{
+				"feed":   {n: n(5.0 / 14), lat: read},
+				"post":   {n: n(3.0 / 14), lat: read},
+				"like":   like,
+				"app.js": {n: n(2.0 / 14), lat: time.Millisecond},
+			}
+		}, 20, 300, 30)
+		return b.done()
+	}
+	a := Analyze(build(240), Options{})
+	v := a.Verdict
+	t.Logf("%s\n  %s\n  evidence %q", v.Headline, v.Cause, v.Evidence)
+	if v.FirstLayer == LayerBackend || strings.Contains(v.Cause, "saturated") {
+		t.Errorf("first layer %q, cause %q: like slowed alone first, the reads followed; the app was not saturated", v.FirstLayer, v.Cause)
+	}
+	if v.FirstLayer != LayerDatabase {
+		t.Errorf("first layer %q; want database (a dependency like holds, weakly)", v.FirstLayer)
+	}
+	if !strings.Contains(strings.Join(v.Evidence, " "), "until") {
+		t.Errorf("evidence %q does not say until when the reads stayed fast", v.Evidence)
+	}
+	// All at once, it is the app's own saturation.
+	a = Analyze(build(140), Options{})
+	if a.Verdict.FirstLayer != LayerBackend {
+		t.Errorf("everything slowing at once: first layer %q; want backend (the app saturated)", a.Verdict.FirstLayer)
+	}
+}
+
+// Every dynamic request fails with a bare 500 answered fast while p95
+// rises only a little: the app is answering, not saturated (a saturated
+// app queues, then times out); what they all share refuses at once.
+// Measured on a real stack (PostgreSQL max_connections exhausted, the app
+// answering "internal error"): before, "every request slowed together:
+// the app itself is saturated".
+func TestAnalyze_EveryRequestFailsFastWith500(t *testing.T) {
+	t.Parallel()
+	reqs := []req{
+		{name: "feed", url: "/api/feed", weight: 5, noTiming: true},
+		{name: "post", url: "/api/posts/1", weight: 3, noTiming: true},
+		{name: "app.js", url: "/static/app.js", weight: 2, noTiming: true},
+	}
+	build := func(errMs float64) *engine.Result {
+		b := newBuilder(t, 20, reqs...)
+		b.ramp(func(_ int, rate float64) map[string]obs {
+			n := func(share float64) int { return max(1, int(5*rate*share)) }
+			read := obs{lat: 12 * time.Millisecond}
+			if rate > 150 {
+				read.lat = time.Duration(float64(12*time.Millisecond) * (1 + 3*(rate-150)/150))
+				read.status = 500
+			}
+			feed, post := read, read
+			feed.n, post.n = n(0.5), n(0.3)
+			if rate > 150 {
+				feed.errs, post.errs = feed.n/5, post.n/5
+			}
+			return map[string]obs{"feed": feed, "post": post, "app.js": {n: n(0.2), lat: time.Millisecond}}
+		}, 20, 300, 30)
+		r := b.done()
+		for w := range r.Windows {
+			for _, wr := range r.Windows[w].Requests {
+				if wr.Errors > 0 {
+					wr.ErrorLatency = &engine.ErrLatency{Count: wr.Errors, SumMs: errMs * float64(wr.Errors), MinMs: errMs * 0.7, MaxMs: errMs * 1.3}
+					wr.ErrorBodies = []engine.BodySample{{Status: 500, Text: "internal error", Count: wr.Errors}}
+				}
+			}
+		}
+		return r
+	}
+	a := Analyze(build(13), Options{})
+	v := a.Verdict
+	t.Logf("%s\n  %s\n  evidence %q", v.Headline, v.Cause, v.Evidence)
+	if v.FirstLayer != LayerDatabase || v.Mechanism != MechShedding {
+		t.Errorf("first layer %q (%s); want database, refusing at once (weakly)", v.FirstLayer, v.Mechanism)
+	}
+	if strings.Contains(v.Cause, "saturated") {
+		t.Errorf("cause %q: an app answering 500s in 13 ms is not saturated", v.Cause)
+	}
+	// The same 500s at a deadline are what a saturated app gives.
+	a = Analyze(build(1000), Options{})
+	if a.Verdict.FirstLayer == LayerDatabase {
+		t.Errorf("500s after 1 s: first layer %q; nothing says database", a.Verdict.FirstLayer)
+	}
+}
+
+// One request, already far slower than the others at low load (it calls
+// out where they read locally), slows alone and then fails with a bare 500
+// at the app's own 1 s timeout while the others stay fast. Measured on a
+// real stack (an email provider slowing to 2 s behind a 1 s client
+// timeout): before, "a dependency such as the database".
+func TestAnalyze_OwnCallTimesOut(t *testing.T) {
+	t.Parallel()
+	reqs := []req{
+		{name: "feed", url: "/api/feed", weight: 5, noTiming: true},
+		{name: "post", url: "/api/posts/1", weight: 3, noTiming: true},
+		{name: "signup", method: "POST", url: "/api/accounts", weight: 2, noTiming: true},
+		{name: "app.js", url: "/static/app.js", weight: 2, noTiming: true},
+	}
+	b := newBuilder(t, 20, reqs...)
+	b.ramp(func(_ int, rate float64) map[string]obs {
+		n := func(share float64) int { return max(1, int(5*rate*share)) }
+		signup := obs{n: n(2.0 / 12), lat: 155 * time.Millisecond}
+		if rate > 110 {
+			signup.lat = min(time.Second, time.Duration(float64(155*time.Millisecond)*(1+(rate-110)/10)))
+			if signup.lat >= time.Second {
+				signup.errs, signup.status = signup.n*9/10, 500
+			}
+		}
+		return map[string]obs{
+			"feed":   {n: n(5.0 / 12), lat: 2 * time.Millisecond},
+			"post":   {n: n(3.0 / 12), lat: 2 * time.Millisecond},
+			"signup": signup,
+			"app.js": {n: n(2.0 / 12), lat: time.Millisecond},
+		}
+	}, 20, 200, 30)
+	r := b.done()
+	for w := range r.Windows {
+		if wr := r.Windows[w].Requests["signup"]; wr != nil && wr.Errors > 0 {
+			wr.ErrorLatency = &engine.ErrLatency{Count: wr.Errors, SumMs: 1001 * float64(wr.Errors), MinMs: 1000.5, MaxMs: 1002.5}
+			wr.ErrorBodies = []engine.BodySample{{Status: 500, Text: "internal error", Count: wr.Errors}}
+		}
+	}
+	a := Analyze(r, Options{})
+	v := a.Verdict
+	t.Logf("%s\n  %s\n  evidence %q", v.Headline, v.Cause, v.Evidence)
+	if v.FirstLayer != LayerThirdParty {
+		t.Errorf("first layer %q; want third-party (a call only signup makes, given up at the app's timeout)", v.FirstLayer)
+	}
+	if v.Confidence != ConfidenceWeak {
+		t.Errorf("confidence %q; want weak: nothing named the provider", v.Confidence)
+	}
+	if !strings.Contains(strings.Join(v.Evidence, " "), "at its own timeout") {
+		t.Errorf("evidence %q does not give the reading", v.Evidence)
+	}
+}
+
+// One sparse request is over its limit from the lowest load (a search
+// scanning a table without an index) while the others take a few ms; as
+// load grows its copies compete and it reaches the proxy's 2 s timeout
+// (504, no upstream named). It is slow at any load, not past a capacity.
+// Measured on a real stack (PostgreSQL sequential scan behind nginx):
+// before, "backend, unconfirmed; one instance, no horizontal scaling".
+func TestAnalyze_SlowFromTheStart(t *testing.T) {
+	t.Parallel()
+	reqs := []req{
+		{name: "feed", url: "/api/feed", weight: 12, noTiming: true},
+		{name: "post", url: "/api/posts/1", weight: 8, noTiming: true},
+		{name: "lookup", url: "/api/items?q=shoe", weight: 1, noTiming: true},
+		{name: "app.js", url: "/static/app.js", weight: 4, noTiming: true},
+	}
+	b := newBuilder(t, 20, reqs...)
+	b.ramp(func(_ int, rate float64) map[string]obs {
+		n := func(share float64) int { return max(1, int(rate*share)) }
+		lookup := obs{n: n(1.0 / 25), lat: time.Duration(float64(550*time.Millisecond) * (1 + rate/40))}
+		if lookup.lat >= 2*time.Second {
+			lookup.lat, lookup.errs, lookup.status = 2*time.Second, lookup.n, 504
+		}
+		return map[string]obs{
+			"feed":   {n: n(12.0 / 25), lat: 3 * time.Millisecond},
+			"post":   {n: n(8.0 / 25), lat: 2 * time.Millisecond},
+			"lookup": lookup,
+			"app.js": {n: n(4.0 / 25), lat: time.Millisecond},
+		}
+	}, 10, 100, 30)
+	r := b.done()
+	for w := range r.Windows {
+		if wr := r.Windows[w].Requests["lookup"]; wr != nil && wr.Errors > 0 {
+			wr.ErrorBodies = []engine.BodySample{{Status: 504, Text: "504 Gateway Time-out", Count: wr.Errors}}
+			wr.ErrorLatency = &engine.ErrLatency{Count: wr.Errors, SumMs: 2003 * float64(wr.Errors), MinMs: 2001, MaxMs: 2006}
+		}
+	}
+	a := Analyze(r, Options{})
+	v := a.Verdict
+	t.Logf("%s\n  %s\n  evidence %q", v.Headline, v.Cause, v.Evidence)
+	if v.Mechanism != MechSlowWork {
+		t.Errorf("mechanism %q; want slow work (over its limit from the lowest load)", v.Mechanism)
+	}
+	if v.FirstLayer != LayerDatabase || v.Confidence != ConfidenceWeak {
+		t.Errorf("first layer %q (%s); want database, weakly (an expensive query, by experience)", v.FirstLayer, v.Confidence)
+	}
+	if strings.Contains(v.Cause, "one instance") {
+		t.Errorf("cause %q: more instances do not make a slow query fast", v.Cause)
+	}
+	var fix bool
+	for _, rec := range a.Recommendations {
+		if strings.HasPrefix(rec.Title, "Make GET /api/items") && strings.Contains(rec.Title, "fast at any load") {
+			fix = true
+		}
+	}
+	if !fix {
+		t.Errorf("no recommendation to make the lookup fast at any load: %+v", a.Recommendations)
 	}
 }

@@ -139,6 +139,14 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 		for _, name := range l.Requests {
 			i := slices.Index(a.names, name)
 			rr := &out.Requests[i]
+			if rr.Mechanism == MechSlowWork {
+				// Slow at any load: make it fast before caching around it.
+				add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: []string{name},
+					Title:  fmt.Sprintf("Make %s fast at any load first: it was over its limit from the lowest load and %s", display(rr), reached("its", rr.PeakP95Ms, rr.Errors, pointOr(rr.PeakAt, when(l)))),
+					Detail: "find its query (EXPLAIN ANALYZE with the parameters it is sent), add the index it scans without, bound what it returns (pagination, a LIMIT); then cache it if it is a hot read"},
+					l.Rank, rr.Share)
+				continue
+			}
 			if rr.Method != "" && !strings.EqualFold(rr.Method, "GET") {
 				continue
 			}

@@ -41,6 +41,11 @@ var rules = []rule{
 		apply: latencyRule,
 	},
 	{
+		name:  "own-call",
+		doc:   "a request far slower than the others already at low load, that slows alone while they stay fast, then fails with a bare 500 at a fixed deadline → the app gave up, at its own timeout, on a call only this request makes: most often an outside API (third-party, weak)",
+		apply: ownCallRule,
+	},
+	{
 		name:  "transport",
 		doc:   "connections refused or reset only under load → the app's listener or process gave out (backend)",
 		apply: transportRule,
@@ -217,6 +222,11 @@ func latencyRule(o *observation) []Evidence {
 		}
 		text := fmt.Sprintf("%d of %d requests rejected in %s on average while p95 stayed at %s (%s at low load): errors rose, latency did not",
 			o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95))
+		if o.peakP95 <= 0 {
+			// Too few responses per window under load for a p95 there.
+			text = fmt.Sprintf("%d of %d requests rejected in %s on average (%s p95 at low load): refused about as fast as it answered",
+				o.errors, o.count, fmtMs(o.errLatMean), fmtMs(o.lowP95))
+		}
 		if o.healthyOther != "" {
 			// The app answered other requests without a failure: the
 			// refusal is this request's own, not the app's admission
@@ -226,6 +236,15 @@ func latencyRule(o *observation) []Evidence {
 			text += fmt.Sprintf(", while %s never failed: a refusal of this request's own, most likely a dependency only it calls (a provider's rate limit, a circuit breaker), else a per-route limit", o.healthyOther)
 			out = append(out, Evidence{Rule: "latency", Mechanism: mech, Weight: weightFair, Text: text},
 				Evidence{Rule: "latency", Layer: LayerThirdParty, Weight: weightPath - 0.5, Text: "refused alone: " + o.a.info[o.i].Name + " is refused at once while others are not"})
+			break
+		}
+		if mech == MechShedding && 2*o.statuses[500] >= o.errors {
+			// A limiter refuses with 503 or 429; a bare 500 answered at
+			// once is an error the app passed on from something it called
+			// that refused: with other requests failing the same way, what
+			// they share, most often the database refusing connections.
+			text += ": a bare 500 answered at once is an error passed on from something the app calls, not a limiter (503, 429); most often the database refusing connections (max_connections, a pool that fails fast)"
+			out = append(out, Evidence{Rule: "latency", Layer: LayerDatabase, Mechanism: mech, Weight: weightPath + 0.5, Text: text})
 			break
 		}
 		out = append(out, Evidence{Rule: "latency", Layer: LayerBackend, Mechanism: mech, Weight: weightFair, Text: text})
@@ -247,6 +266,25 @@ func latencyRule(o *observation) []Evidence {
 		out = append(out, Evidence{Rule: "latency", Layer: LayerFrontend, Mechanism: MechBandwidth, Weight: weightStrong - 2, Text: text})
 	}
 	return out
+}
+
+// ownCallRule reads a request that waits on something only it calls: far
+// slower than the others from the lowest load (a network call where they
+// read locally), slowing alone, and failing with 500 at a deadline the
+// app set (not a proxy's 504, not spike's timeout).
+func ownCallRule(o *observation) []Evidence {
+	// At a deadline: the failures bunched at one latency, well past the
+	// request's own low-load p95.
+	deadline := o.errLatCount >= 5 && o.errLatMin >= 0.8*o.errLatMax && o.errLatMean >= 2*o.lowP95
+	if o.healthyOther == "" || o.othersLowP95 <= 0 || !deadline || 2*o.statuses[500] < o.errors {
+		return nil
+	}
+	if o.lowP95 < max(50, 20*o.othersLowP95) {
+		return nil
+	}
+	return []Evidence{{Rule: "own-call", Layer: LayerThirdParty, Mechanism: MechUpstream, Weight: weightPath,
+		Text: fmt.Sprintf("%s took %s at low load where the other requests took %s, slowed alone while %s did not, then failed with 500 at %s: the app gave up, at its own timeout, on a call only it makes; most often an outside API",
+			o.a.names[o.i], fmtMs(o.lowP95), fmtMs(o.othersLowP95), o.healthyOther, fmtSpan(o.errLatMin, o.errLatMax))}}
 }
 
 // transportRule reads transport failures that only came under load.

@@ -285,12 +285,14 @@ func (a *analyzer) symptom(ls *layerState, reqs []RequestReport) *Symptom {
 	sym := &Symptom{}
 	o := a.layerObs(ls.idx)
 	grew = grew && (o == nil || o.climbed())
+	// A request too sparse for a p95 under load has none to quote.
+	timed := o != nil && o.peakP95 > 0
 	switch {
-	case rep.Mechanism == MechRateLimit && o != nil && o.errLatCount > 0 && !grew:
+	case rep.Mechanism == MechRateLimit && timed && o.errLatCount > 0 && !grew:
 		sym.Class = SymptomLimiter
 		sym.Text = fmt.Sprintf("a limiter answered %d of %d requests with 429 from %s, in %s on average, while p95 stayed at %s (%s at low load); about %s req/s got through",
 			s.statuses[429], s.count, start.at(), fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95), fmtRate(a.passedRate(a.layerReqs[ls.idx], from, to)))
-	case (rep.Mechanism == MechShedding || rep.Mechanism == MechRateLimit) && o != nil && o.errLatCount > 0 && !grew:
+	case (rep.Mechanism == MechShedding || rep.Mechanism == MechRateLimit) && timed && o.errLatCount > 0 && !grew:
 		sym.Class = SymptomShedding
 		sym.Text = fmt.Sprintf("%d of %d requests rejected from %s (%s), answered in %s on average, while p95 stayed at %s (%s at low load); about %s req/s got through",
 			s.errors, s.count, start.at(), s.summary(), fmtMs(o.errLatMean), fmtMs(o.peakP95), fmtMs(o.lowP95), fmtRate(a.passedRate(a.layerReqs[ls.idx], from, to)))
