@@ -305,6 +305,10 @@ const (
 	SymptomSlowStatic = "slow_static"
 	// SymptomErrors: errors without a clearer pattern.
 	SymptomErrors = "errors"
+	// SymptomOverLimit: windows over the latency limit, without errors
+	// and without a climb spike could name (a request slow from the
+	// start, say).
+	SymptomOverLimit = "over_limit"
 	// SymptomShedding: requests rejected at once while latency stayed
 	// flat (load shedding, admission control).
 	SymptomShedding = "shedding"

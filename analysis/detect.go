@@ -701,6 +701,15 @@ func (a *analyzer) slowFromStart() {
 		// (most often the database, by experience).
 		a.attrib[i].add(Evidence{Rule: "slow-from-start", Mechanism: MechSlowWork, Weight: weightFair + 0.5,
 			Text: "slow at any load: " + a.names[i] + " is slow by its own work, not past a capacity"})
+		if o.authLike() {
+			// A login slow at any load is hashing passwords: bcrypt,
+			// scrypt and argon2 spend ~100–300 ms of CPU by design, and
+			// their copies saturate the app's CPU.
+			a.attrib[i].add(Evidence{Rule: "slow-from-start", Layer: LayerBackend, Weight: weightPath,
+				Text: fmt.Sprintf("%s, a login or session request, was over its %s limit from the lowest load (p95 %s at %s %s, when %s): slow at any load, most often hashing passwords (bcrypt, scrypt, argon2 spend 100–300 ms of CPU by design), whose copies then saturate the app's CPU",
+					a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), a.r.Plan.RateUnit(), fine)})
+			continue
+		}
 		a.attrib[i].add(Evidence{Rule: "slow-from-start", Layer: LayerDatabase, Weight: weightPath,
 			Text: fmt.Sprintf("%s was over its %s limit from the lowest load (p95 %s at %s %s, when %s): slow at any load, not past a capacity; its own work is slow, most often its query (a scan without an index, an unbounded result)",
 				a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), a.r.Plan.RateUnit(), fine)})

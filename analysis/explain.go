@@ -423,6 +423,7 @@ const causeRateLimitedAPI = "a rate-limited third-party API is called in the req
 // not listed takes the layer's cause from the DESIGN.md table (causes).
 var mechanismCauses = map[[2]string]string{
 	{LayerDatabase, MechShedding}:   "the database refuses at once past its limit (max_connections, or a pool that fails fast instead of waiting): more connections are asked for than it allows",
+	{LayerBackend, MechSlowWork}:    "one request's own CPU work is slow at any load (password hashing on login, image resizing, rendering a report); as its copies pile up they saturate the app's CPU and every request it serves slows",
 	{LayerDatabase, MechSlowWork}:   "an expensive query, slow at any load (a scan without an index, an unbounded result), whose concurrent copies then compete for the database",
 	{LayerDatabase, MechQueueing}:   "requests queue for a database connection: more concurrent queries than the pool can run, and hot reads are not cached (more app instances would add connections, not capacity)",
 	{LayerBackend, MechRateLimit}:   "a rate limiter in front of the app (e.g. nginx limit_req, an API gateway quota) rejects the excess above its limit",

@@ -264,6 +264,9 @@ func TestAnalyze_OneRequestSlowsFirstOthersFollow(t *testing.T) {
 	if !strings.Contains(strings.Join(v.Evidence, " "), "until") {
 		t.Errorf("evidence %q does not say until when the reads stayed fast", v.Evidence)
 	}
+	if !hasRec(a, "Keep POST /api/like's transaction short") {
+		t.Errorf("no fix for the write that slowed first: %+v", a.Recommendations)
+	}
 	// All at once, it is the app's own saturation.
 	a = Analyze(build(140), Options{})
 	if a.Verdict.FirstLayer != LayerBackend {
@@ -319,6 +322,9 @@ func TestAnalyze_EveryRequestFailsFastWith500(t *testing.T) {
 	}
 	if strings.Contains(v.Cause, "saturated") {
 		t.Errorf("cause %q: an app answering 500s in 13 ms is not saturated", v.Cause)
+	}
+	if !hasRec(a, "Keep connections to the database below its limit") {
+		t.Errorf("no fix for the refusals: %+v", a.Recommendations)
 	}
 	// The same 500s at a deadline are what a saturated app gives.
 	a = Analyze(build(1000), Options{})
@@ -434,4 +440,24 @@ func TestAnalyze_SlowFromTheStart(t *testing.T) {
 	if !fix {
 		t.Errorf("no recommendation to make the lookup fast at any load: %+v", a.Recommendations)
 	}
+
+	// The same shape on a login is password hashing (CPU by design), not
+	// a query: measured on a real stack (bcrypt at cost 12), where the
+	// path alone had said "session store".
+	r.Plan.Requests[2].Method, r.Plan.Requests[2].URL = "POST", "/api/login"
+	a = Analyze(r, Options{})
+	if a.Verdict.FirstLayer != LayerBackend || a.Verdict.Mechanism != MechSlowWork || !strings.Contains(a.Verdict.Cause, "password hashing") {
+		t.Errorf("a login slow at any load: first layer %q (%s), cause %q; want backend, slow work, hashing",
+			a.Verdict.FirstLayer, a.Verdict.Mechanism, a.Verdict.Cause)
+	}
+}
+
+// hasRec reports whether a recommendation's title starts with prefix.
+func hasRec(a *Analysis, prefix string) bool {
+	for _, r := range a.Recommendations {
+		if strings.HasPrefix(r.Title, prefix) {
+			return true
+		}
+	}
+	return false
 }

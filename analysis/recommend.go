@@ -136,9 +136,27 @@ func (a *analyzer) recommend(out *Analysis) []Recommendation {
 		var hot []hotRead
 		var uncacheable []string
 		reads := 0
+		if l.Mechanism == MechShedding && l.Broke != nil {
+			// The database refused at once: more connections were asked
+			// for than it allows.
+			add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: l.Requests,
+				Title:  fmt.Sprintf("Keep connections to the database below its limit: it refused at once from %s; size each app instance's pool so that all of them together stay under max_connections, or put a pooler (PgBouncer) in front", l.Broke.at()),
+				Detail: "a pool that waits (with a deadline) instead of opening more connections turns refusals into short queues; then cache hot reads so that fewer queries need one"},
+				l.Rank, l.Share)
+		}
 		for _, name := range l.Requests {
 			i := slices.Index(a.names, name)
 			rr := &out.Requests[i]
+			if rr.Method != "" && !strings.EqualFold(rr.Method, "GET") && !strings.EqualFold(rr.Method, "HEAD") && rr.Mechanism != MechSlowWork &&
+				rr.PeakP95Ms > 0 && (rr.LowP95Ms <= 0 || rr.PeakP95Ms >= 2*rr.LowP95Ms) {
+				// A write that slowed holds its connection (and its row
+				// locks) while it waits: reads then wait for connections.
+				add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: []string{name},
+					Title:  fmt.Sprintf("Keep %s's transaction short: %s; a write that waits on a lock holds a connection the reads then wait for", display(rr), reached("its", rr.PeakP95Ms, rr.Errors, pointOr(rr.PeakAt, when(l)))),
+					Detail: "no network calls or sleeps inside the transaction; update hot rows (counters, stock) atomically or batch them through a queue; index what its WHERE clause looks up"},
+					l.Rank, rr.Share)
+				continue
+			}
 			if rr.Mechanism == MechSlowWork {
 				// Slow at any load: make it fast before caching around it.
 				add(Recommendation{Step: StepCache, Layer: LayerDatabase, Requests: []string{name},

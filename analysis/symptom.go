@@ -23,6 +23,7 @@ var shortSymptom = map[string]string{
 	SymptomAuthSlow:              "logins slowed",
 	SymptomSlowStatic:            "static assets slowed",
 	SymptomErrors:                "errors",
+	SymptomOverLimit:             "over the latency limit",
 	SymptomShedding:              "requests rejected at once, latency flat",
 	SymptomLimiter:               "a rate limiter answered 429 at once",
 	SymptomBandwidth:             "large responses hit a bytes/s ceiling",
@@ -354,6 +355,9 @@ func (a *analyzer) symptom(ls *layerState, reqs []RequestReport) *Symptom {
 		sym.Class = SymptomErrors
 		if errs == "" {
 			errs = "SLO violations"
+			if s.errors == 0 {
+				sym.Class = SymptomOverLimit
+			}
 		}
 		sym.Text = fmt.Sprintf("%s from %s", errs, start.at())
 		if latency != "" {
