@@ -780,6 +780,19 @@ func (a *analyzer) together() {
 				first = append(first, i)
 			}
 		}
+		// Clearly: the first ones' latency had climbed in the windows
+		// before the others moved (not one stray timeout).
+		lateFrom := a.nwin
+		for _, j := range late {
+			lateFrom = min(lateFrom, a.obs[j].from)
+		}
+		for _, i := range first {
+			o := a.obs[i]
+			if p := a.p95Over(i, lead, lateFrom, 1); p < max(a.factor*o.lowP95, o.lowP95+a.climb) {
+				late = nil
+				break
+			}
+		}
 		if len(late) > 0 {
 			slow = first
 		}
