@@ -23,8 +23,8 @@ type rule struct {
 var rules = []rule{
 	{
 		name: "error-text",
-		doc: "error bodies and transport messages that name a component: pool/acquire/too many clients/" +
-			"deadlock/SQLSTATE/statement timeout → database (queueing); redis/memcached/session store → auth " +
+		doc: "error bodies and transport messages that name a component: pool/acquire/" +
+			"deadlock/SQLSTATE/statement timeout → database (queueing), too many clients/connection slots → database (refusing past its limit); redis/memcached/session store → auth " +
 			"for login and session requests, else database; upstream/provider/quota → third-party; " +
 			"token/session/unauthorised on a request that succeeded at low load → auth; overloaded/in flight/" +
 			"queue full → backend (shedding)",
@@ -56,8 +56,11 @@ var rules = []rule{
 // transport messages. Status lines ("502 Bad Gateway") are removed before
 // matching: a stock proxy page names no dependency.
 var (
-	dbTextRE       = regexp.MustCompile(`(?i)\b(database|db|sql|sqlstate|postgres(ql)?|pq|pgx?|pgbouncer|mysql|mariadb|sqlite|mongo(db)?|deadlock|too many (clients|connections)|connection slots|statement timeout|query timeout|lock wait|connection pool|pool (exhausted|timeout|timed out)|acquir(e|ing) (a )?(db |database )?connection)\b`)
-	dbPoolRE       = regexp.MustCompile(`(?i)\b(pool|acquir|too many (clients|connections)|connection slots|timeout|timed out|lock wait|deadlock)`)
+	dbTextRE = regexp.MustCompile(`(?i)\b(database|db|sql|sqlstate|postgres(ql)?|pq|pgx?|pgbouncer|mysql|mariadb|sqlite|mongo(db)?|deadlock|too many (clients|connections)|connection slots|statement timeout|query timeout|lock wait|connection pool|pool (exhausted|timeout|timed out)|acquir(e|ing) (a )?(db |database )?connection)\b`)
+	dbPoolRE = regexp.MustCompile(`(?i)\b(pool|acquir|too many (clients|connections)|connection slots|timeout|timed out|lock wait|deadlock)`)
+	// dbRefuseRE: the database refusing a connection past its limit, at
+	// once, rather than a pool making requests wait.
+	dbRefuseRE     = regexp.MustCompile(`(?i)(too many (clients|connections)|connection slots are reserved|sqlstate 53300|max_connections)`)
 	cacheTextRE    = regexp.MustCompile(`(?i)\b(redis|memcached?|session store|valkey|keydb)\b`)
 	upstreamTextRE = regexp.MustCompile(`(?i)\b(upstream|provider|quota|third[- ]party|external (api|service)|stripe|sendgrid|mailgun|postmark|twilio|smtp|paypal|openai|rate limit(ed)? by|api limit)\b`)
 	authTextRE     = regexp.MustCompile(`(?i)\b(token|session|unauthori[sz]ed|jwt|csrf|not logged in|logged out|invalid credentials|expired)\b`)
@@ -76,7 +79,7 @@ func errorTextRule(o *observation) []Evidence {
 		n      uint64
 		sample string
 	}
-	var db, pool, cache, upstream, auth, overload, limit hit
+	var db, pool, refuse, cache, upstream, auth, overload, limit hit
 	for _, t := range o.texts {
 		text := statusLineRE.ReplaceAllString(t.text, "")
 		mark := func(h *hit, re *regexp.Regexp) {
@@ -94,6 +97,7 @@ func errorTextRule(o *observation) []Evidence {
 			mark(&db, dbTextRE)
 			if dbTextRE.MatchString(text) {
 				mark(&pool, dbPoolRE)
+				mark(&refuse, dbRefuseRE)
 			}
 		}
 		mark(&upstream, upstreamTextRE)
@@ -114,7 +118,12 @@ func errorTextRule(o *observation) []Evidence {
 	}
 	if db.n > 0 {
 		mech := MechErrors
-		if pool.n > 0 {
+		switch {
+		case 2*refuse.n >= db.n && (o.errLatCount == 0 || o.errLatMean <= max(3*o.lowP95, o.lowP95+10)):
+			// Refused past its connection limit, at once (a pool that
+			// waited, then passed the refusal on, is queueing).
+			mech = MechShedding
+		case pool.n > 0:
 			mech = MechQueueing
 		}
 		out = append(out, Evidence{Rule: "error-text", Layer: LayerDatabase, Mechanism: mech, Weight: weight(db), Text: said(db)})

@@ -77,7 +77,9 @@ func TestRule_ErrorText(t *testing.T) {
 	}
 	checkRule(t, ruleNamed("error-text"), []ruleCase{
 		{name: "pool acquire", obs: texts(503, "timeout acquiring database connection", 40), want: "database/queueing", text: "in 40 of 40 failures"},
-		{name: "postgres too many clients", obs: texts(500, "pq: sorry, too many clients already", 9), want: "database/queueing"},
+		{name: "postgres too many clients", obs: texts(500, "pq: sorry, too many clients already", 9), want: "database/shedding"}, // refused past its limit, not queued
+		{name: "postgres reserved slots", obs: texts(500, "failed to connect: FATAL: remaining connection slots are reserved for non-replication superuser connections (SQLSTATE 53300)", 9), want: "database/shedding"},
+		{name: "pool acquire timeout", obs: texts(503, "database pool exhausted: no connection within 1s (pool 4)", 9), want: "database/queueing"},
 		{name: "sqlstate", obs: texts(500, "ERROR: duplicate key (SQLSTATE 23505)", 9), want: "database/errors"},
 		{name: "provider quota", obs: texts(502, "email provider: 429 Too Many Requests", 12), want: "third-party/upstream"},
 		{name: "redis on a login", url: "/api/login", obs: texts(503, "redis: connection pool timeout", 8), want: "auth/queueing"},
