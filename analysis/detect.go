@@ -655,11 +655,11 @@ func (a *analyzer) detect() bool {
 	return changed
 }
 
-// slowFromStart reads a request that was over its latency limit from its
-// first windows, at the lowest load, while another request stayed healthy
-// through the run: it is slow at any load, not past a capacity. Its own
-// work is slow, and what grows with load for one request alone is most
-// often its query (a scan without an index, an unbounded result).
+// slowFromStart reads a request that was over its latency limit in its
+// first windows, at the lowest load, while another request in the same
+// windows was well within its own: it is slow at any load, not past a
+// capacity. Its own work is slow: most often its query (a scan without an
+// index, an unbounded result), or, for a login, hashing passwords.
 func (a *analyzer) slowFromStart() {
 	for i, o := range a.obs {
 		if !o.degraded || a.attrib[i].static != "" {
@@ -698,21 +698,21 @@ func (a *analyzer) slowFromStart() {
 			continue
 		}
 		// Sure of the mechanism (what was measured), not of the layer
-		// (most often the database, by experience).
+		// (by experience: a login hashes passwords, anything else most
+		// often runs an expensive query).
+		last := min(to, a.nwin) - 1
 		a.attrib[i].add(Evidence{Rule: "slow-from-start", Mechanism: MechSlowWork, Weight: weightFair + 0.5,
-			Text: "slow at any load: " + a.names[i] + " is slow by its own work, not past a capacity"})
+			Text: fmt.Sprintf("%s was over its %s limit from the lowest load (p95 %s over its first windows, %s to %s %s, when %s): slow at any load, not past a capacity",
+				a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), fmtRate(a.r.Windows[last].PlannedRate), a.r.Plan.RateUnit(), fine)})
 		if o.authLike() {
-			// A login slow at any load is hashing passwords: bcrypt,
-			// scrypt and argon2 spend ~100–300 ms of CPU by design, and
-			// their copies saturate the app's CPU.
+			// bcrypt, scrypt and argon2 spend ~100–300 ms of CPU by
+			// design, and their copies saturate the app's CPU.
 			a.attrib[i].add(Evidence{Rule: "slow-from-start", Layer: LayerBackend, Weight: weightPath,
-				Text: fmt.Sprintf("%s, a login or session request, was over its %s limit from the lowest load (p95 %s at %s %s, when %s): slow at any load, most often hashing passwords (bcrypt, scrypt, argon2 spend 100–300 ms of CPU by design), whose copies then saturate the app's CPU",
-					a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), a.r.Plan.RateUnit(), fine)})
+				Text: "a login or session request slow at any load is most often hashing passwords (bcrypt, scrypt, argon2 spend 100–300 ms of CPU by design), whose copies then saturate the app's CPU"})
 			continue
 		}
 		a.attrib[i].add(Evidence{Rule: "slow-from-start", Layer: LayerDatabase, Weight: weightPath,
-			Text: fmt.Sprintf("%s was over its %s limit from the lowest load (p95 %s at %s %s, when %s): slow at any load, not past a capacity; its own work is slow, most often its query (a scan without an index, an unbounded result)",
-				a.names[i], fmtMs(limit), fmtMs(p95), fmtRate(a.r.Windows[first].PlannedRate), a.r.Plan.RateUnit(), fine)})
+			Text: "its own work is slow, most often its query (a scan without an index, an unbounded result)"})
 	}
 }
 
@@ -887,6 +887,11 @@ func (a *analyzer) together() {
 			sum += a.obs[i].errLatMean * float64(a.obs[i].errLatCount)
 		}
 		for _, i := range slow {
+			if slices.ContainsFunc(a.attrib[i].evidence, func(e Evidence) bool {
+				return e.Rule == "latency" && e.Layer == LayerDatabase && e.Mechanism == MechShedding
+			}) {
+				continue // the latency rule read its bare fast 500s already
+			}
 			a.attrib[i].add(Evidence{Rule: "together", Layer: LayerDatabase, Mechanism: MechShedding, Weight: weightPath + 0.5,
 				Text: fmt.Sprintf("every request type failed fast with 500 (%d errors, answered in %s on average) while p95 rose only %s: the app was answering, not saturated; a dependency they all share refused at once, most often the database refusing connections (max_connections, a pool that fails fast)",
 					errs, fmtMs(sum/float64(n)), times(lo, hi))})
